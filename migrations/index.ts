@@ -1,0 +1,7 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261121000000_catalog } from './Migration20261121000000_catalog.js';
+
+/** Every migration, oldest first. A new migration is added here as well as in its own file. */
+export const migrationsList: MigrationObject[] = [
+  { name: 'Migration20261121000000_catalog', class: Migration20261121000000_catalog },
+];

@@ -1,0 +1,117 @@
+import 'reflect-metadata';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { createAuthenticator } from './infra/auth.js';
+import type { Config } from './infra/config.js';
+import { databaseOptions, migrate, openDatabase, type Orm } from './infra/database.js';
+import { createFormatError } from './infra/format-error.js';
+import { createHttpHandler, GRAPHQL_PATH, type ReadinessReport } from './infra/http-server.js';
+import type { Logger } from './infra/logger.js';
+import { createRedis, pingRedis, type Redis } from './infra/redis.js';
+import { buildAppSchema } from './schema/build-schema.js';
+import { OperationServices, type GraphQLContext } from './schema/context.js';
+
+export interface AppOptions {
+  config: Config;
+  logger: Logger;
+  /** An ORM owned by the caller (tests share one); otherwise the app opens and closes its own. */
+  orm?: Orm;
+}
+
+export interface App {
+  url: string;
+  port: number;
+  orm: Orm;
+  server: Server;
+  /** Stops accepting, lets in-flight requests finish, then closes the pools. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Wires the server together and starts listening. */
+export async function startApp({ config, logger, orm: givenOrm }: AppOptions): Promise<App> {
+  const orm = givenOrm ?? (await openDatabase(databaseOptions(config), logger));
+  if (!givenOrm) {
+    const applied = await migrate(orm);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
+  }
+  const redis = config.redisUrl ? createRedis(config.redisUrl, logger) : undefined;
+  if (config.auth.usingDevSecret) {
+    logger.warn('JWT_SECRET is not set: using the development default secret (never in production)');
+  }
+
+  const authenticate = createAuthenticator(config.auth, logger);
+  const server = createServer();
+  server.keepAliveTimeout = 65_000;
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema: await buildAppSchema(),
+    formatError: createFormatError(logger),
+    includeStacktraceInErrorResponses: false,
+    introspection: true,
+    logger,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: 10_000 })],
+  });
+  await apollo.start();
+
+  let stopping: Promise<void> | undefined;
+  const readiness = async (): Promise<ReadinessReport> => {
+    if (stopping) return { ready: false, checks: { server: 'stopping' } };
+    const checks: ReadinessReport['checks'] = { database: (await databaseUp(orm)) ? 'up' : 'down' };
+    if (redis) checks.redis = (await pingRedis(redis)) ? 'up' : 'down';
+    return { ready: Object.values(checks).every((state) => state === 'up'), checks };
+  };
+
+  server.on(
+    'request',
+    createHttpHandler({
+      apollo,
+      logger,
+      readiness,
+      context: async (req) => ({
+        caller: await authenticate(req.headers.authorization),
+        services: new OperationServices(orm.em.fork()),
+      }),
+    }),
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  const stop = async () => {
+    logger.info('shutting down: draining requests');
+    await apollo.stop();
+    await closeRedis(redis);
+    if (!givenOrm) await orm.close();
+    logger.info('shutdown complete');
+  };
+
+  return {
+    url: `http://localhost:${port}${GRAPHQL_PATH}`,
+    port,
+    orm,
+    server,
+    stop: () => (stopping ??= stop()),
+  };
+}
+
+async function databaseUp(orm: Orm): Promise<boolean> {
+  try {
+    await orm.em.getConnection().execute('select 1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function closeRedis(redis: Redis | undefined): Promise<void> {
+  if (!redis) return;
+  try {
+    await redis.quit();
+  } catch {
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,73 @@
+import {
+  createRemoteJWKSet,
+  errors as joseErrors,
+  jwtVerify,
+  SignJWT,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
+import { Caller, ROLES, type Principal, type Role } from '../services/caller.js';
+import type { AuthConfig } from './config.js';
+import type { Logger } from './logger.js';
+
+/** Turns an `Authorization` header value into a Caller. Never throws. */
+export type Authenticator = (authorization: string | undefined) => Promise<Caller>;
+
+export function createAuthenticator(config: AuthConfig, logger: Logger): Authenticator {
+  const key: Uint8Array | JWTVerifyGetKey = config.jwksUrl
+    ? createRemoteJWKSet(new URL(config.jwksUrl))
+    : new TextEncoder().encode(config.jwtSecret);
+  const algorithms = config.jwksUrl ? undefined : ['HS256'];
+
+  return async (authorization) => {
+    if (authorization === undefined || authorization.trim() === '') return Caller.anonymous();
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!match) return Caller.rejected('expected "Bearer <token>"');
+    try {
+      const { payload } = await jwtVerify(match[1], key as Uint8Array, { algorithms });
+      const principal = principalFrom(payload);
+      return typeof principal === 'string' ? Caller.rejected(principal) : Caller.of(principal);
+    } catch (error) {
+      if (error instanceof joseErrors.JWKSTimeout || isFetchFailure(error)) {
+        logger.warn({ err: error }, 'JWKS unreachable; cannot verify token');
+        return Caller.unverifiable();
+      }
+      if (error instanceof joseErrors.JOSEError) return Caller.rejected(error.code);
+      return Caller.rejected('malformed token');
+    }
+  };
+}
+
+function isFetchFailure(error: unknown): boolean {
+  return error instanceof TypeError && /fetch/i.test(error.message);
+}
+
+/** The principal the claims describe, or why they describe none. */
+function principalFrom(payload: JWTPayload): Principal | string {
+  const { sub, role, hotels } = payload as JWTPayload & { role?: unknown; hotels?: unknown };
+  if (typeof sub !== 'string' || sub === '') return 'missing sub claim';
+  if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) {
+    return 'role claim must be guest, staff or admin';
+  }
+  if (hotels !== undefined && !(Array.isArray(hotels) && hotels.every((h) => typeof h === 'string'))) {
+    return 'hotels claim must be an array of hotel ids';
+  }
+  return { sub, role: role as Role, hotels: (hotels as string[] | undefined) ?? [] };
+}
+
+export interface TokenClaims {
+  sub: string;
+  role: Role;
+  hotels?: string[];
+}
+
+/** Mints an HS256 token, for development (`npm run token`) and tests. */
+export function signToken(secret: string, claims: TokenClaims, expiresIn = '12h'): Promise<string> {
+  const { sub, ...rest } = claims;
+  return new SignJWT({ ...rest })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime(expiresIn)
+    .sign(new TextEncoder().encode(secret));
+}

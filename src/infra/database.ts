@@ -1,0 +1,68 @@
+import { mkdirSync } from 'node:fs';
+import type { Options } from '@mikro-orm/core';
+import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
+import { Migrator } from '@mikro-orm/migrations';
+import { PgliteDriver } from '@mikro-orm/pglite';
+import { MikroORM, PostgreSqlDriver, type EntityManager } from '@mikro-orm/postgresql';
+import { migrationsList } from '../../migrations/index.js';
+import { entities } from '../entities/index.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+
+export type { EntityManager };
+export type Orm = MikroORM;
+
+export interface DatabaseOptions {
+  databaseUrl?: string;
+  /** PGlite cluster directory, or memory:// */
+  dataDir: string;
+  /** Pool size for PostgreSQL. */
+  poolMax?: number;
+}
+
+export function databaseOptions(config: Pick<Config, 'databaseUrl' | 'dataDir'>): DatabaseOptions {
+  return { databaseUrl: config.databaseUrl, dataDir: config.dataDir };
+}
+
+/** The ORM options shared by the server, the tests and the MikroORM CLI config. */
+export function ormOptions(db: DatabaseOptions, logger?: Logger): Options {
+  const common: Partial<Options> = {
+    entities,
+    metadataProvider: ReflectMetadataProvider,
+    extensions: [Migrator],
+    migrations: {
+      migrationsList,
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      snapshotOnMigrate: false,
+    },
+    // The schema is owned by migrations: the ORM never creates or alters it by itself.
+    ensureDatabase: false,
+    dataloader: true,
+    forceUtcTimezone: true,
+    debug: logger?.isLevelEnabled('debug') ?? false,
+    logger: (message) => logger?.debug({ component: 'orm' }, message),
+  };
+  if (db.databaseUrl) {
+    return {
+      ...common,
+      driver: PostgreSqlDriver,
+      clientUrl: db.databaseUrl,
+      pool: { min: 0, max: db.poolMax ?? 20 },
+    } as Options;
+  }
+  if (!db.dataDir.startsWith('memory:')) mkdirSync(db.dataDir, { recursive: true });
+  return { ...common, driver: PgliteDriver, dbName: db.dataDir } as Options;
+}
+
+export async function openDatabase(db: DatabaseOptions, logger?: Logger): Promise<Orm> {
+  // PGlite's ORM class differs in type only; both speak the PostgreSQL platform.
+  return (await MikroORM.init(ormOptions(db, logger) as never)) as Orm;
+}
+
+/** Applies pending migrations; returns the names applied. */
+export async function migrate(orm: Orm): Promise<string[]> {
+  const applied = await orm.migrator.up();
+  return applied.map((m) => m.name);
+}

@@ -1,0 +1,46 @@
+import { unwrapResolverError } from '@apollo/server/errors';
+import { OptimisticLockError } from '@mikro-orm/core';
+import type { GraphQLFormattedError } from 'graphql';
+import { DomainError, ErrorCode } from '../services/errors.js';
+import type { Logger } from './logger.js';
+
+/** Apollo's own codes for requests that are malformed: all the client's to fix. */
+const CLIENT_ERROR_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+/**
+ * The one place errors become what a client sees. Domain errors keep their code;
+ * malformed requests are BAD_USER_INPUT; everything else is INTERNAL_SERVER_ERROR,
+ * logged here with its cause and shown with no stack, SQL or message.
+ */
+export function createFormatError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const where = { path: formatted.path, locations: formatted.locations };
+    const original = unwrapResolverError(error);
+
+    if (original instanceof DomainError) {
+      return { message: original.message, ...where, extensions: { ...original.details, code: original.code } };
+    }
+    if (original instanceof OptimisticLockError) {
+      return {
+        message: 'The entity was changed by someone else since you read it: reload it and retry',
+        ...where,
+        extensions: { code: ErrorCode.VERSION_CONFLICT },
+      };
+    }
+    const apolloCode = formatted.extensions?.code;
+    if (typeof apolloCode === 'string' && CLIENT_ERROR_CODES.has(apolloCode)) {
+      return { message: formatted.message, ...where, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+    }
+
+    logger.error({ err: original, path: formatted.path }, 'unexpected error in GraphQL operation');
+    return { message: 'Internal server error', ...where, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+  };
+}

@@ -1,0 +1,112 @@
+import { Field, ID, InputType, Int } from 'type-graphql';
+
+@InputType()
+export class CreateHotelInput {
+  @Field()
+  name!: string;
+
+  @Field()
+  city!: string;
+
+  @Field(() => String, { nullable: true })
+  address?: string | null;
+
+  @Field()
+  timezone!: string;
+
+  @Field()
+  currency!: string;
+
+  @Field(() => Int, { nullable: true, defaultValue: 10 })
+  overbookingPercent?: number | null;
+}
+
+@InputType()
+export class UpdateHotelInput {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => Int, { description: 'The version the client last read; a stale one gives VERSION_CONFLICT.' })
+  version!: number;
+
+  @Field(() => String, { nullable: true })
+  name?: string | null;
+
+  @Field(() => String, { nullable: true })
+  city?: string | null;
+
+  @Field(() => String, { nullable: true })
+  address?: string | null;
+
+  @Field(() => String, { nullable: true })
+  timezone?: string | null;
+
+  @Field(() => String, { nullable: true })
+  currency?: string | null;
+
+  @Field(() => Int, { nullable: true })
+  overbookingPercent?: number | null;
+}
+
+@InputType()
+export class CreateRoomTypeInput {
+  @Field(() => ID)
+  hotelId!: string;
+
+  @Field()
+  name!: string;
+
+  @Field(() => String, { nullable: true })
+  description?: string | null;
+
+  @Field(() => Int)
+  maxOccupancy!: number;
+}
+
+@InputType()
+export class UpdateRoomTypeInput {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => Int)
+  version!: number;
+
+  @Field(() => String, { nullable: true })
+  name?: string | null;
+
+  @Field(() => String, { nullable: true })
+  description?: string | null;
+
+  @Field(() => Int, { nullable: true })
+  maxOccupancy?: number | null;
+}
+
+@InputType()
+export class CreateRoomInput {
+  @Field(() => ID)
+  roomTypeId!: string;
+
+  @Field()
+  number!: string;
+
+  @Field(() => Int, { nullable: true })
+  floor?: number | null;
+}
+
+@InputType()
+export class UpdateRoomInput {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => Int)
+  version!: number;
+
+  @Field(() => String, { nullable: true })
+  number?: string | null;
+
+  @Field(() => Int, { nullable: true })
+  floor?: number | null;
+
+  @Field(() => Boolean, { nullable: true })
+  outOfService?: boolean | null;
+}

@@ -1,0 +1,295 @@
+import {
+  ForeignKeyConstraintViolationException,
+  LockMode,
+  UniqueConstraintViolationException,
+  type EntityClass,
+  type FilterQuery,
+} from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Hotel } from '../entities/hotel.entity.js';
+import { isId } from '../entities/id.js';
+import { Room } from '../entities/room.entity.js';
+import { RoomType } from '../entities/room-type.entity.js';
+import type { Caller } from './caller.js';
+import { ifGiven, validate } from './catalog.validation.js';
+import { badInput, invalidState, notFound, versionConflict } from './errors.js';
+import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageRequest } from './pagination.js';
+
+export interface CreateHotelData {
+  name: string;
+  city: string;
+  address?: string | null;
+  timezone: string;
+  currency: string;
+  overbookingPercent?: number | null;
+}
+
+export interface UpdateHotelData {
+  id: string;
+  version: number;
+  name?: string | null;
+  city?: string | null;
+  address?: string | null;
+  timezone?: string | null;
+  currency?: string | null;
+  overbookingPercent?: number | null;
+}
+
+export interface CreateRoomTypeData {
+  hotelId: string;
+  name: string;
+  description?: string | null;
+  maxOccupancy: number;
+}
+
+export interface UpdateRoomTypeData {
+  id: string;
+  version: number;
+  name?: string | null;
+  description?: string | null;
+  maxOccupancy?: number | null;
+}
+
+export interface CreateRoomData {
+  roomTypeId: string;
+  number: string;
+  floor?: number | null;
+}
+
+export interface UpdateRoomData {
+  id: string;
+  version: number;
+  number?: string | null;
+  floor?: number | null;
+  outOfService?: boolean | null;
+}
+
+type Versioned = Hotel | RoomType | Room;
+
+/**
+ * Hotels, room types and rooms. Owns the permission checks: reads are public;
+ * createHotel is for admins; every other change is for admins or staff of the hotel.
+ * Concurrent edits are settled by the version column: the UPDATE carries the
+ * version the client read, and a stale one fails as VERSION_CONFLICT.
+ */
+export class CatalogService {
+  constructor(private readonly em: EntityManager) {}
+
+  // ---- reads ----
+
+  hotel(id: string): Promise<Hotel | null> {
+    return isId(id) ? this.em.findOne(Hotel, id) : Promise.resolve(null);
+  }
+
+  roomType(id: string): Promise<RoomType | null> {
+    return isId(id) ? this.em.findOne(RoomType, id) : Promise.resolve(null);
+  }
+
+  async hotels(page: PageRequest & { city?: string | null }): Promise<Page<Hotel>> {
+    const size = pageSize(page.first);
+    const where: FilterQuery<Hotel> = {};
+    if (page.city != null) where.city = page.city.trim();
+    if (page.after != null) where.id = { $gt: decodeCursor(page.after, isId) };
+    const rows = await this.em.find(Hotel, where, { orderBy: { id: 'asc' }, limit: size + 1 });
+    return toPage(rows, size, (hotel) => encodeCursor(hotel.id));
+  }
+
+  /** Batched across all hotels of one operation by MikroORM's dataloader. */
+  async roomTypesOf(hotel: Hotel): Promise<RoomType[]> {
+    return (await hotel.roomTypes.load({ orderBy: { id: 'asc' } })).getItems();
+  }
+
+  async roomsOf(roomType: RoomType): Promise<Room[]> {
+    return (await roomType.rooms.load({ orderBy: { number: 'asc' } })).getItems();
+  }
+
+  hotelOf(owner: RoomType | Room): Promise<Hotel> {
+    return owner.hotel.loadOrFail({ dataloader: true });
+  }
+
+  roomTypeOf(room: Room): Promise<RoomType> {
+    return room.roomType.loadOrFail({ dataloader: true });
+  }
+
+  // ---- hotels ----
+
+  async createHotel(caller: Caller, data: CreateHotelData): Promise<Hotel> {
+    caller.requireAdmin();
+    const hotel = this.em.create(Hotel, {
+      name: validate.name(data.name),
+      city: validate.city(data.city),
+      address: validate.address(data.address ?? null),
+      timezone: validate.timezone(data.timezone),
+      currency: validate.currency(data.currency),
+      overbookingPercent: validate.overbookingPercent(data.overbookingPercent ?? 10),
+    });
+    await this.em.flush();
+    return hotel;
+  }
+
+  async updateHotel(caller: Caller, data: UpdateHotelData): Promise<Hotel> {
+    caller.require();
+    const hotel = await this.existing(Hotel, 'Hotel', data.id);
+    caller.requireHotelManager(hotel.id);
+    const changes = {
+      name: ifGiven(data.name, validate.name),
+      city: ifGiven(data.city, validate.city),
+      address: ifGiven(data.address, validate.address),
+      timezone: ifGiven(data.timezone, validate.timezone),
+      currency: ifGiven(data.currency, validate.currency),
+      overbookingPercent: ifGiven(data.overbookingPercent, validate.overbookingPercent),
+    };
+    return this.saveChanges(hotel, data.version, changes);
+  }
+
+  async deleteHotel(caller: Caller, id: string, version: number): Promise<boolean> {
+    caller.require();
+    const hotel = await this.existing(Hotel, 'Hotel', id);
+    caller.requireHotelManager(hotel.id);
+    return this.deleteVersioned(Hotel, 'Hotel', id, version);
+  }
+
+  // ---- room types ----
+
+  async createRoomType(caller: Caller, data: CreateRoomTypeData): Promise<RoomType> {
+    caller.require();
+    const hotel = await this.existing(Hotel, 'Hotel', data.hotelId);
+    caller.requireHotelManager(hotel.id);
+    const roomType = this.em.create(RoomType, {
+      hotel,
+      name: validate.name(data.name),
+      description: validate.description(data.description ?? null),
+      maxOccupancy: validate.maxOccupancy(data.maxOccupancy),
+    });
+    await this.em.flush();
+    return roomType;
+  }
+
+  async updateRoomType(caller: Caller, data: UpdateRoomTypeData): Promise<RoomType> {
+    caller.require();
+    const roomType = await this.existing(RoomType, 'RoomType', data.id);
+    caller.requireHotelManager(roomType.hotel.id);
+    const changes = {
+      name: ifGiven(data.name, validate.name),
+      description: ifGiven(data.description, validate.description),
+      maxOccupancy: ifGiven(data.maxOccupancy, validate.maxOccupancy),
+    };
+    return this.saveChanges(roomType, data.version, changes);
+  }
+
+  async deleteRoomType(caller: Caller, id: string, version: number): Promise<boolean> {
+    caller.require();
+    const roomType = await this.existing(RoomType, 'RoomType', id);
+    caller.requireHotelManager(roomType.hotel.id);
+    return this.deleteVersioned(RoomType, 'RoomType', id, version);
+  }
+
+  // ---- rooms ----
+
+  async createRoom(caller: Caller, data: CreateRoomData): Promise<Room> {
+    caller.require();
+    const roomType = await this.existing(RoomType, 'RoomType', data.roomTypeId);
+    caller.requireHotelManager(roomType.hotel.id);
+    const number = validate.roomNumber(data.number);
+    await this.assertRoomNumberFree(roomType.hotel.id, number);
+    const room = this.em.create(Room, {
+      hotel: roomType.hotel,
+      roomType,
+      number,
+      floor: validate.floor(data.floor ?? null),
+    });
+    await this.flushRoom(number);
+    return room;
+  }
+
+  async updateRoom(caller: Caller, data: UpdateRoomData): Promise<Room> {
+    caller.require();
+    const room = await this.existing(Room, 'Room', data.id);
+    caller.requireHotelManager(room.hotel.id);
+    const changes = {
+      number: ifGiven(data.number, validate.roomNumber),
+      floor: ifGiven(data.floor, validate.floor),
+      outOfService: ifGiven(data.outOfService, validate.outOfService),
+    };
+    if (changes.number !== undefined && changes.number !== room.number) {
+      await this.assertRoomNumberFree(room.hotel.id, changes.number);
+    }
+    return this.saveChanges(room, data.version, changes, () => this.flushRoom(changes.number));
+  }
+
+  async deleteRoom(caller: Caller, id: string, version: number): Promise<boolean> {
+    caller.require();
+    const room = await this.existing(Room, 'Room', id);
+    caller.requireHotelManager(room.hotel.id);
+    return this.deleteVersioned(Room, 'Room', id, version);
+  }
+
+  // ---- shared steps ----
+
+  private async existing<T extends Versioned>(entity: EntityClass<T>, what: string, id: string): Promise<T> {
+    const found = isId(id) ? await this.em.findOne(entity, { id } as FilterQuery<T>) : null;
+    if (!found) throw notFound(what, id);
+    return found;
+  }
+
+  /**
+   * Applies the given fields under the version the client read, with MikroORM's
+   * optimistic locking: `em.lock` compares it with what we loaded, and the flush's
+   * `UPDATE ... WHERE version = ?` settles writers that loaded the same version at
+   * once. Either failure is an OptimisticLockError, which the edge maps to VERSION_CONFLICT.
+   */
+  private async saveChanges<T extends Versioned>(
+    entity: T,
+    version: number,
+    changes: Partial<Record<string, unknown>>,
+    flush: () => Promise<void> = () => this.em.flush(),
+  ): Promise<T> {
+    validate.version(version);
+    await this.em.lock(entity, LockMode.OPTIMISTIC, version);
+    const given = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+    this.em.assign(entity, given as never);
+    await flush();
+    return entity;
+  }
+
+  /** One statement, so the version check and the delete cannot be separated by another writer. */
+  private async deleteVersioned<T extends Versioned>(
+    entity: EntityClass<T>,
+    what: string,
+    id: string,
+    version: number,
+  ): Promise<boolean> {
+    validate.version(version);
+    let deleted: number;
+    try {
+      deleted = await this.em.nativeDelete(entity, { id, version } as FilterQuery<T>);
+    } catch (error) {
+      // Reservations reference hotels and room types with ON DELETE RESTRICT.
+      if (error instanceof ForeignKeyConstraintViolationException) {
+        throw invalidState(`${what} ${id} still has reservations and cannot be deleted`);
+      }
+      throw error;
+    }
+    if (deleted === 1) return true;
+    const stillThere = await this.em.count(entity, { id } as FilterQuery<T>);
+    throw stillThere ? versionConflict(what, id) : notFound(what, id);
+  }
+
+  private async assertRoomNumberFree(hotelId: string, number: string): Promise<void> {
+    if (await this.em.count(Room, { hotel: hotelId, number })) {
+      throw badInput('number', `room ${number} already exists in this hotel`);
+    }
+  }
+
+  /** The unique index settles two concurrent creates of the same number. */
+  private async flushRoom(number: string | undefined): Promise<void> {
+    try {
+      await this.em.flush();
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) {
+        throw badInput('number', `room ${number} already exists in this hotel`);
+      }
+      throw error;
+    }
+  }
+}
