@@ -1,0 +1,62 @@
+import 'reflect-metadata';
+import { Writable } from 'node:stream';
+import { startApp, type App } from '../../src/app.js';
+import { signToken, type TokenClaims } from '../../src/infra/auth.js';
+import { loadConfig, type Config } from '../../src/infra/config.js';
+import { migrate, openDatabase, type Orm } from '../../src/infra/database.js';
+import { createLogger } from '../../src/infra/logger.js';
+import { GraphQLClient } from './graphql.js';
+
+export type LogRecord = Record<string, unknown> & { level: string; msg: string };
+
+export interface TestServer {
+  app: App;
+  orm: Orm;
+  config: Config;
+  client: GraphQLClient;
+  /** Everything the server logged, parsed. */
+  logs: LogRecord[];
+  token(claims: TokenClaims): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** The configuration tests run with: the environment's DATABASE_URL/REDIS_URL, or embedded defaults. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  const base = loadConfig({ ...process.env, NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1' });
+  return { ...base, dataDir: 'memory://', logLevel: 'info', ...overrides };
+}
+
+/** Opens the test database: the shared PostgreSQL (migrated by global-setup) or a fresh in-memory PGlite. */
+export async function openTestDatabase(config: Config, poolMax = 40): Promise<Orm> {
+  const orm = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax });
+  await migrate(orm);
+  return orm;
+}
+
+/** Starts the real server on a free port, in process. */
+export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
+  const config = testConfig(overrides);
+  const orm = await openTestDatabase(config);
+  const logs: LogRecord[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line));
+      done();
+    },
+  });
+  const logger = createLogger(config.logLevel, sink);
+  const app = await startApp({ config, logger, orm });
+  const secret = config.auth.jwtSecret!;
+  return {
+    app,
+    orm,
+    config,
+    logs,
+    client: new GraphQLClient(app.url),
+    token: (claims) => signToken(secret, claims),
+    stop: async () => {
+      await app.stop();
+      await orm.close();
+    },
+  };
+}
