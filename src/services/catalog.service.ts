@@ -1,6 +1,7 @@
 import {
   ForeignKeyConstraintViolationException,
   LockMode,
+  OptimisticLockError,
   UniqueConstraintViolationException,
   type EntityClass,
   type FilterQuery,
@@ -246,10 +247,26 @@ export class CatalogService {
   ): Promise<T> {
     validate.version(version);
     await this.em.lock(entity, LockMode.OPTIMISTIC, version);
-    const given = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
-    this.em.assign(entity, given as never);
+    const given = Object.entries(changes).filter(([, value]) => value !== undefined);
+    const record = entity as unknown as Record<string, unknown>;
+    if (given.every(([field, value]) => record[field] === value)) {
+      // Nothing to write, but the caller still gets a compare-and-set: of writers that
+      // read the same version, exactly one succeeds, whatever each of them sent.
+      await this.bumpVersion(entity, version);
+      return entity;
+    }
+    this.em.assign(entity, Object.fromEntries(given) as never);
     await flush();
     return entity;
+  }
+
+  private async bumpVersion<T extends Versioned>(entity: T, version: number): Promise<void> {
+    const where = { id: entity.id, version } as FilterQuery<T>;
+    const bumped = await this.em.nativeUpdate(entity.constructor as EntityClass<T>, where, {
+      version: version + 1,
+    } as never);
+    if (bumped !== 1) throw OptimisticLockError.lockFailed(entity);
+    entity.version = version + 1;
   }
 
   /** One statement, so the version check and the delete cannot be separated by another writer. */
