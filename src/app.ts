@@ -50,6 +50,8 @@ export async function startApp({ config, logger, orm: givenOrm }: AppOptions): P
     includeStacktraceInErrorResponses: false,
     introspection: true,
     logger,
+    // main.ts owns SIGTERM: Apollo's own handler would re-raise the signal and skip our exit code.
+    stopOnTerminationSignals: false,
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: 10_000 })],
   });
   await apollo.start();
@@ -109,9 +111,7 @@ async function databaseUp(orm: Orm): Promise<boolean> {
 
 async function closeRedis(redis: Redis | undefined): Promise<void> {
   if (!redis) return;
-  try {
-    await redis.quit();
-  } catch {
-    redis.disconnect();
-  }
+  // quit() lets pending replies arrive; disconnect() also cancels a pending reconnect.
+  await redis.quit().catch(() => undefined);
+  redis.disconnect();
 }

@@ -33,10 +33,10 @@ export async function openTestDatabase(config: Config, poolMax = 40): Promise<Or
   return orm;
 }
 
-/** Starts the real server on a free port, in process. */
-export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
+/** Starts the real server on a free port, in process, on the test database or the ORM given. */
+export async function startTestServer(overrides: Partial<Config> = {}, given?: { orm: Orm }): Promise<TestServer> {
   const config = testConfig(overrides);
-  const orm = await openTestDatabase(config);
+  const orm = given?.orm ?? (await openTestDatabase(config));
   const logs: LogRecord[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
