@@ -66,7 +66,7 @@ describe('malformed requests are BAD_USER_INPUT', () => {
   ])('%s', async (_name, body) => {
     const response = await post(body);
     expect(response.status).toBe(400);
-    const json = await response.json();
+    const json = (await response.json()) as { errors: { extensions: { code: string } }[] };
     expect(json.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(
       json.errors.map(() => 'BAD_USER_INPUT'),
     );
@@ -75,7 +75,7 @@ describe('malformed requests are BAD_USER_INPUT', () => {
   it('a body over 1 MiB is refused with 413', async () => {
     const response = await post(JSON.stringify({ query: HOTELS, variables: { pad: 'x'.repeat(1024 * 1024) } }));
     expect(response.status).toBe(413);
-    expect(errorCode({ status: 413, ...(await response.json()) })).toBe('BAD_USER_INPUT');
+    expect(errorCode({ status: 413, ...((await response.json()) as object) })).toBe('BAD_USER_INPUT');
   });
 
   it('a form-encoded POST is refused (CSRF prevention) without running the operation', async () => {
