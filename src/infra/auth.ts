@@ -24,7 +24,7 @@ export function createAuthenticator(config: AuthConfig, logger: Logger): Authent
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!match) return Caller.rejected('expected "Bearer <token>"');
     try {
-      const { payload } = await jwtVerify(match[1], key as Uint8Array, { algorithms });
+      const { payload } = await jwtVerify(match[1], key as Uint8Array, { algorithms, requiredClaims: ['exp', 'sub'] });
       const principal = principalFrom(payload);
       return typeof principal === 'string' ? Caller.rejected(principal) : Caller.of(principal);
     } catch (error) {
