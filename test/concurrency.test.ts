@@ -42,19 +42,25 @@ function split(results: GraphQLResult[]) {
   };
 }
 
+/** Exactly one result succeeded and every other failed with `loserCode`: the winner's data. */
+function oneWinner(results: GraphQLResult[], loserCode: string): Record<string, any> {
+  const { winners, codes } = split(results);
+  expect(winners).toHaveLength(1);
+  expect(codes).toEqual(Array(results.length - 1).fill(loserCode));
+  return winners[0].data!;
+}
+
 describe(`${WRITERS} concurrent writers with the same version`, () => {
   it('update a hotel: exactly one wins, the rest get VERSION_CONFLICT', async () => {
     const hotel = await createHotel(server.client, admin);
     const results = await all(WRITERS, (i) =>
       server.client.request(UPDATE_HOTEL, { input: { id: hotel.id, version: 1, name: `Writer ${i}` } }, admin),
     );
-    const { winners, codes } = split(results);
-    expect(winners).toHaveLength(1);
-    expect(codes).toEqual(Array(WRITERS - 1).fill('VERSION_CONFLICT'));
+    const winner = oneWinner(results, 'VERSION_CONFLICT');
 
     const stored = await server.orm.em.fork().findOneOrFail(Hotel, hotel.id);
     expect(stored.version).toBe(2);
-    expect(stored.name).toBe(winners[0].data!.updateHotel.name);
+    expect(stored.name).toBe(winner.updateHotel.name);
   });
 
   it('update a room type: exactly one wins', async () => {
@@ -63,11 +69,9 @@ describe(`${WRITERS} concurrent writers with the same version`, () => {
     const results = await all(WRITERS, (i) =>
       server.client.request(UPDATE_ROOM_TYPE, { input: { id: roomType.id, version: 1, maxOccupancy: (i % 20) + 1 } }, admin),
     );
-    const { winners, codes } = split(results);
-    expect(winners).toHaveLength(1);
-    expect(codes).toEqual(Array(WRITERS - 1).fill('VERSION_CONFLICT'));
+    const winner = oneWinner(results, 'VERSION_CONFLICT');
     const stored = await server.orm.em.fork().findOneOrFail(RoomType, roomType.id);
-    expect(stored).toMatchObject({ version: 2, maxOccupancy: winners[0].data!.updateRoomType.maxOccupancy });
+    expect(stored).toMatchObject({ version: 2, maxOccupancy: winner.updateRoomType.maxOccupancy });
   });
 
   it('update a room: exactly one wins', async () => {
@@ -77,11 +81,9 @@ describe(`${WRITERS} concurrent writers with the same version`, () => {
     const results = await all(WRITERS, (i) =>
       server.client.request(UPDATE_ROOM, { input: { id: room.id, version: 1, floor: i } }, admin),
     );
-    const { winners, codes } = split(results);
-    expect(winners).toHaveLength(1);
-    expect(codes).toEqual(Array(WRITERS - 1).fill('VERSION_CONFLICT'));
+    const winner = oneWinner(results, 'VERSION_CONFLICT');
     const stored = await server.orm.em.fork().findOneOrFail(Room, room.id);
-    expect(stored).toMatchObject({ version: 2, floor: winners[0].data!.updateRoom.floor });
+    expect(stored).toMatchObject({ version: 2, floor: winner.updateRoom.floor });
   });
 
   it('delete a hotel: exactly one deletes, the rest find it gone', async () => {
@@ -114,8 +116,6 @@ it(`${WRITERS} concurrent creates of the same room number in one hotel: exactly 
   const results = await all(WRITERS, (i) =>
     server.client.request(CREATE_ROOM, { input: { roomTypeId: types[i % 2].id, number: '101' } }, admin),
   );
-  const { winners, codes } = split(results);
-  expect(winners).toHaveLength(1);
-  expect(codes).toEqual(Array(WRITERS - 1).fill('BAD_USER_INPUT'));
+  oneWinner(results, 'BAD_USER_INPUT');
   expect(await server.orm.em.fork().count(Room, { hotel: hotel.id, number: '101' })).toBe(1);
 });
