@@ -1,7 +1,9 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261121000000_catalog } from './Migration20261121000000_catalog.js';
+import { Migration20261121010000_reservations } from './Migration20261121010000_reservations.js';
 
 /** Every migration, oldest first. A new migration is added here as well as in its own file. */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261121000000_catalog', class: Migration20261121000000_catalog },
+  { name: 'Migration20261121010000_reservations', class: Migration20261121010000_reservations },
 ];

@@ -12,12 +12,18 @@ import type { Logger } from './infra/logger.js';
 import { createRedis, pingRedis, type Redis } from './infra/redis.js';
 import { buildAppSchema } from './schema/build-schema.js';
 import { OperationServices, type GraphQLContext } from './schema/context.js';
+import { DEFAULT_BOOKING_SETTINGS, type BookingDeps, type BookingSettings } from './services/booking.deps.js';
+import type { PaymentGateway } from './services/payment-gateway.js';
+import { Sweeper } from './services/sweeper.js';
+import { TestPaymentGateway } from './services/test-payment-gateway.js';
 
 export interface AppOptions {
   config: Config;
   logger: Logger;
   /** An ORM owned by the caller (tests share one); otherwise the app opens and closes its own. */
   orm?: Orm;
+  /** Tests: another gateway, tighter saga settings, a crash after a saga step. */
+  booking?: { gateway?: PaymentGateway; settings?: Partial<BookingSettings>; afterStep?: BookingDeps['afterStep'] };
 }
 
 export interface App {
@@ -25,12 +31,13 @@ export interface App {
   port: number;
   orm: Orm;
   server: Server;
+  sweeper: Sweeper;
   /** Stops accepting, lets in-flight requests finish, then closes the pools. Idempotent. */
   stop(): Promise<void>;
 }
 
 /** Wires the server together and starts listening. */
-export async function startApp({ config, logger, orm: givenOrm }: AppOptions): Promise<App> {
+export async function startApp({ config, logger, orm: givenOrm, booking }: AppOptions): Promise<App> {
   const orm = givenOrm ?? (await openDatabase(databaseOptions(config), logger));
   if (!givenOrm) {
     const applied = await migrate(orm);
@@ -40,6 +47,20 @@ export async function startApp({ config, logger, orm: givenOrm }: AppOptions): P
   if (config.auth.usingDevSecret) {
     logger.warn('JWT_SECRET is not set: using the development default secret (never in production)');
   }
+
+  const bookingDeps: BookingDeps = {
+    gateway: booking?.gateway ?? new TestPaymentGateway(orm.em),
+    settings: {
+      ...DEFAULT_BOOKING_SETTINGS,
+      holdTtlMs: config.booking.holdTtlMs,
+      paymentTimeoutMs: config.booking.paymentTimeoutMs,
+      ...booking?.settings,
+    },
+    logger,
+    afterStep: booking?.afterStep,
+  };
+  const sweeper = new Sweeper(orm.em, bookingDeps);
+  if (config.booking.sweepIntervalMs > 0) sweeper.start(config.booking.sweepIntervalMs);
 
   const authenticate = createAuthenticator(config.auth, logger);
   const server = createServer();
@@ -72,7 +93,7 @@ export async function startApp({ config, logger, orm: givenOrm }: AppOptions): P
       readiness,
       context: async (req) => ({
         caller: await authenticate(req.headers.authorization),
-        services: new OperationServices(orm.em.fork()),
+        services: new OperationServices(orm.em.fork(), bookingDeps),
       }),
     }),
   );
@@ -86,6 +107,7 @@ export async function startApp({ config, logger, orm: givenOrm }: AppOptions): P
   const stop = async () => {
     logger.info('shutting down: draining requests');
     await apollo.stop();
+    await sweeper.stop();
     await closeRedis(redis);
     if (!givenOrm) await orm.close();
     logger.info('shutdown complete');
@@ -96,6 +118,7 @@ export async function startApp({ config, logger, orm: givenOrm }: AppOptions): P
     port,
     orm,
     server,
+    sweeper,
     stop: () => (stopping ??= stop()),
   };
 }

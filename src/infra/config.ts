@@ -15,6 +15,14 @@ export interface Config {
   logLevel: string;
   production: boolean;
   auth: AuthConfig;
+  booking: BookingConfig;
+}
+
+export interface BookingConfig {
+  holdTtlMs: number;
+  paymentTimeoutMs: number;
+  /** 0 turns the in-process sweeper off (tests drive it by hand). */
+  sweepIntervalMs: number;
 }
 
 export interface AuthConfig {
@@ -57,7 +65,20 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
     production,
     auth: { jwtSecret, jwksUrl, usingDevSecret },
+    booking: {
+      holdTtlMs: positiveInt(env, 'HOLD_TTL_SECONDS', 900) * 1000,
+      paymentTimeoutMs: positiveInt(env, 'PAYMENT_TIMEOUT_MS', 10_000),
+      sweepIntervalMs: positiveInt(env, 'SWEEP_INTERVAL_MS', 5_000),
+    },
   };
+}
+
+function positiveInt(env: Env, name: string, fallback: number): number {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${name} must be a non-negative integer, got "${raw}"`);
+  return value;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -40,6 +40,11 @@ export function ormOptions(db: DatabaseOptions, logger?: Logger): Options {
     // The schema is owned by migrations: the ORM never creates or alters it by itself.
     ensureDatabase: false,
     dataloader: true,
+    // MikroORM 7 batches updates of versioned entities as a SELECT of the versions
+    // followed by an UPDATE without them: two transactions can both pass the check.
+    // One UPDATE per entity keeps `WHERE version = ?` in the statement that writes,
+    // which is what makes optimistic locking safe under concurrency.
+    useBatchUpdates: false,
     forceUtcTimezone: true,
     debug: logger?.isLevelEnabled('debug') ?? false,
     logger: (message) => logger?.debug({ component: 'orm' }, message),

@@ -2,8 +2,11 @@ import 'reflect-metadata';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchema, type AuthChecker } from 'type-graphql';
 import { HotelResolver } from '../resolvers/hotel.resolver.js';
+import { InventoryResolver } from '../resolvers/inventory.resolver.js';
+import { ReservationResolver } from '../resolvers/reservation.resolver.js';
 import { RoomResolver } from '../resolvers/room.resolver.js';
 import { RoomTypeResolver } from '../resolvers/room-type.resolver.js';
+import { SearchResolver } from '../resolvers/search.resolver.js';
 import { forbidden } from '../services/errors.js';
 import type { GraphQLContext } from './context.js';
 import { ErrorCodeType } from './error-code.js';
@@ -22,7 +25,7 @@ const authChecker: AuthChecker<GraphQLContext> = ({ context }, roles) => {
 
 export async function buildAppSchema(): Promise<GraphQLSchema> {
   const schema = await buildSchema({
-    resolvers: [HotelResolver, RoomTypeResolver, RoomResolver],
+    resolvers: [HotelResolver, RoomTypeResolver, RoomResolver, InventoryResolver, SearchResolver, ReservationResolver],
     authChecker,
     validate: false,
     // Contract types that no field returns yet still belong to the API.

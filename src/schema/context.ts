@@ -1,14 +1,30 @@
 import { createParameterDecorator } from 'type-graphql';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { BookingDeps } from '../services/booking.deps.js';
 import type { Caller } from '../services/caller.js';
 import { CatalogService } from '../services/catalog.service.js';
+import { InventoryService } from '../services/inventory.service.js';
+import { ReservationService } from '../services/reservation.service.js';
+import { ReserveSaga } from '../services/reserve.saga.js';
+import { SearchService } from '../services/search.service.js';
 
 /** The services of one GraphQL operation, over that operation's own ORM context. */
 export class OperationServices {
+  readonly inventory: InventoryService;
   readonly catalog: CatalogService;
+  readonly search: SearchService;
+  readonly saga: ReserveSaga;
+  readonly reservations: ReservationService;
 
-  constructor(readonly em: EntityManager) {
-    this.catalog = new CatalogService(em);
+  constructor(
+    readonly em: EntityManager,
+    booking: BookingDeps,
+  ) {
+    this.inventory = new InventoryService(em);
+    this.catalog = new CatalogService(em, this.inventory);
+    this.search = new SearchService(em);
+    this.saga = new ReserveSaga(em, booking);
+    this.reservations = new ReservationService(em, booking);
   }
 }
 

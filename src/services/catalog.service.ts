@@ -1,7 +1,6 @@
 import {
   ForeignKeyConstraintViolationException,
   LockMode,
-  OptimisticLockError,
   UniqueConstraintViolationException,
   type EntityClass,
   type FilterQuery,
@@ -9,11 +8,16 @@ import {
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Hotel } from '../entities/hotel.entity.js';
 import { isId } from '../entities/id.js';
+import { Reservation } from '../entities/reservation.entity.js';
+import { RoomRate } from '../entities/room-rate.entity.js';
 import { Room } from '../entities/room.entity.js';
 import { RoomType } from '../entities/room-type.entity.js';
 import type { Caller } from './caller.js';
 import { ifGiven, validate } from './catalog.validation.js';
 import { badInput, invalidState, notFound, versionConflict } from './errors.js';
+import type { InventoryService } from './inventory.service.js';
+import { findOrNotFound } from './lookup.js';
+import { bumpVersion } from './versioning.js';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageRequest } from './pagination.js';
 
 export interface CreateHotelData {
@@ -74,7 +78,10 @@ type Versioned = Hotel | RoomType | Room;
  * version the client read, and a stale one fails as VERSION_CONFLICT.
  */
 export class CatalogService {
-  constructor(private readonly em: EntityManager) {}
+  constructor(
+    private readonly em: EntityManager,
+    private readonly inventory: InventoryService,
+  ) {}
 
   // ---- reads ----
 
@@ -130,22 +137,42 @@ export class CatalogService {
 
   async updateHotel(caller: Caller, data: UpdateHotelData): Promise<Hotel> {
     caller.require();
-    const hotel = await this.existing(Hotel, 'Hotel', data.id);
-    caller.requireHotelManager(hotel.id);
-    const changes = {
-      name: ifGiven(data.name, validate.name),
-      city: ifGiven(data.city, validate.city),
-      address: ifGiven(data.address, validate.address),
-      timezone: ifGiven(data.timezone, validate.timezone),
-      currency: ifGiven(data.currency, validate.currency),
-      overbookingPercent: ifGiven(data.overbookingPercent, validate.overbookingPercent),
-    };
-    return this.saveChanges(hotel, data.version, changes);
+    return this.em.transactional(async (tx) => {
+      const hotel = await findOrNotFound(tx, Hotel, 'Hotel', data.id);
+      caller.requireHotelManager(hotel.id);
+      const changes = {
+        name: ifGiven(data.name, validate.name),
+        city: ifGiven(data.city, validate.city),
+        address: ifGiven(data.address, validate.address),
+        timezone: ifGiven(data.timezone, validate.timezone),
+        currency: ifGiven(data.currency, validate.currency),
+        overbookingPercent: ifGiven(data.overbookingPercent, validate.overbookingPercent),
+      };
+      if (changes.currency !== undefined && changes.currency !== hotel.currency) {
+        await this.assertNoMoneyRecorded(tx, hotel.id);
+      }
+      const overbookingChanged =
+        changes.overbookingPercent !== undefined && changes.overbookingPercent !== hotel.overbookingPercent;
+      await this.saveChanges(tx, hotel, data.version, changes);
+      if (overbookingChanged) await this.inventory.applyOverbooking(tx, hotel);
+      return hotel;
+    });
+  }
+
+  /** Rates and prices are amounts in the hotel's currency: they would silently change meaning. */
+  private async assertNoMoneyRecorded(em: EntityManager, hotelId: string): Promise<void> {
+    const [rates, reservations] = await Promise.all([
+      em.count(RoomRate, { hotel: hotelId }),
+      em.count(Reservation, { hotel: hotelId }),
+    ]);
+    if (rates + reservations > 0) {
+      throw invalidState('the currency cannot change once the hotel has rates or reservations');
+    }
   }
 
   async deleteHotel(caller: Caller, id: string, version: number): Promise<boolean> {
     caller.require();
-    const hotel = await this.existing(Hotel, 'Hotel', id);
+    const hotel = await findOrNotFound(this.em, Hotel, 'Hotel', id);
     caller.requireHotelManager(hotel.id);
     return this.deleteVersioned(Hotel, 'Hotel', id, version);
   }
@@ -154,7 +181,7 @@ export class CatalogService {
 
   async createRoomType(caller: Caller, data: CreateRoomTypeData): Promise<RoomType> {
     caller.require();
-    const hotel = await this.existing(Hotel, 'Hotel', data.hotelId);
+    const hotel = await findOrNotFound(this.em, Hotel, 'Hotel', data.hotelId);
     caller.requireHotelManager(hotel.id);
     const roomType = this.em.create(RoomType, {
       hotel,
@@ -168,19 +195,19 @@ export class CatalogService {
 
   async updateRoomType(caller: Caller, data: UpdateRoomTypeData): Promise<RoomType> {
     caller.require();
-    const roomType = await this.existing(RoomType, 'RoomType', data.id);
+    const roomType = await findOrNotFound(this.em, RoomType, 'RoomType', data.id);
     caller.requireHotelManager(roomType.hotel.id);
     const changes = {
       name: ifGiven(data.name, validate.name),
       description: ifGiven(data.description, validate.description),
       maxOccupancy: ifGiven(data.maxOccupancy, validate.maxOccupancy),
     };
-    return this.saveChanges(roomType, data.version, changes);
+    return this.saveChanges(this.em, roomType, data.version, changes);
   }
 
   async deleteRoomType(caller: Caller, id: string, version: number): Promise<boolean> {
     caller.require();
-    const roomType = await this.existing(RoomType, 'RoomType', id);
+    const roomType = await findOrNotFound(this.em, RoomType, 'RoomType', id);
     caller.requireHotelManager(roomType.hotel.id);
     return this.deleteVersioned(RoomType, 'RoomType', id, version);
   }
@@ -189,7 +216,7 @@ export class CatalogService {
 
   async createRoom(caller: Caller, data: CreateRoomData): Promise<Room> {
     caller.require();
-    const roomType = await this.existing(RoomType, 'RoomType', data.roomTypeId);
+    const roomType = await findOrNotFound(this.em, RoomType, 'RoomType', data.roomTypeId);
     caller.requireHotelManager(roomType.hotel.id);
     const number = validate.roomNumber(data.number);
     await this.assertRoomNumberFree(roomType.hotel.id, number);
@@ -205,7 +232,7 @@ export class CatalogService {
 
   async updateRoom(caller: Caller, data: UpdateRoomData): Promise<Room> {
     caller.require();
-    const room = await this.existing(Room, 'Room', data.id);
+    const room = await findOrNotFound(this.em, Room, 'Room', data.id);
     caller.requireHotelManager(room.hotel.id);
     const changes = {
       number: ifGiven(data.number, validate.roomNumber),
@@ -215,23 +242,17 @@ export class CatalogService {
     if (changes.number !== undefined && changes.number !== room.number) {
       await this.assertRoomNumberFree(room.hotel.id, changes.number);
     }
-    return this.saveChanges(room, data.version, changes, () => this.flushRoom(changes.number));
+    return this.saveChanges(this.em, room, data.version, changes, () => this.flushRoom(changes.number));
   }
 
   async deleteRoom(caller: Caller, id: string, version: number): Promise<boolean> {
     caller.require();
-    const room = await this.existing(Room, 'Room', id);
+    const room = await findOrNotFound(this.em, Room, 'Room', id);
     caller.requireHotelManager(room.hotel.id);
     return this.deleteVersioned(Room, 'Room', id, version);
   }
 
   // ---- shared steps ----
-
-  private async existing<T extends Versioned>(entity: EntityClass<T>, what: string, id: string): Promise<T> {
-    const found = isId(id) ? await this.em.findOne(entity, { id } as FilterQuery<T>) : null;
-    if (!found) throw notFound(what, id);
-    return found;
-  }
 
   /**
    * Applies the given fields under the version the client read, with MikroORM's
@@ -240,33 +261,25 @@ export class CatalogService {
    * once. Either failure is an OptimisticLockError, which the edge maps to VERSION_CONFLICT.
    */
   private async saveChanges<T extends Versioned>(
+    em: EntityManager,
     entity: T,
     version: number,
     changes: Partial<Record<string, unknown>>,
-    flush: () => Promise<void> = () => this.em.flush(),
+    flush: () => Promise<void> = () => em.flush(),
   ): Promise<T> {
     validate.version(version);
-    await this.em.lock(entity, LockMode.OPTIMISTIC, version);
+    await em.lock(entity, LockMode.OPTIMISTIC, version);
     const given = Object.entries(changes).filter(([, value]) => value !== undefined);
     const record = entity as unknown as Record<string, unknown>;
     if (given.every(([field, value]) => record[field] === value)) {
       // Nothing to write, but the caller still gets a compare-and-set: of writers that
       // read the same version, exactly one succeeds, whatever each of them sent.
-      await this.bumpVersion(entity, version);
+      await bumpVersion(em, entity, version);
       return entity;
     }
-    this.em.assign(entity, Object.fromEntries(given) as never);
+    em.assign(entity, Object.fromEntries(given) as never);
     await flush();
     return entity;
-  }
-
-  private async bumpVersion<T extends Versioned>(entity: T, version: number): Promise<void> {
-    const where = { id: entity.id, version } as FilterQuery<T>;
-    const bumped = await this.em.nativeUpdate(entity.constructor as EntityClass<T>, where, {
-      version: version + 1,
-    } as never);
-    if (bumped !== 1) throw OptimisticLockError.lockFailed(entity);
-    entity.version = version + 1;
   }
 
   /** One statement, so the version check and the delete cannot be separated by another writer. */

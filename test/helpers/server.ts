@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Writable } from 'node:stream';
-import { startApp, type App } from '../../src/app.js';
+import { startApp, type App, type AppOptions } from '../../src/app.js';
 import { signToken, type TokenClaims } from '../../src/infra/auth.js';
 import { loadConfig, type Config } from '../../src/infra/config.js';
 import { migrate, openDatabase, type Orm } from '../../src/infra/database.js';
@@ -33,10 +33,16 @@ export async function openTestDatabase(config: Config, poolMax = 40): Promise<Or
   return orm;
 }
 
-/** Starts the real server on a free port, in process, on the test database or the ORM given. */
-export async function startTestServer(overrides: Partial<Config> = {}, given?: { orm: Orm }): Promise<TestServer> {
+/**
+ * Starts the real server on a free port, in process, on the test database or the ORM given.
+ * `booking` reaches into the saga: tighter settings, another gateway, a crash after a step.
+ */
+export async function startTestServer(
+  overrides: Partial<Config> = {},
+  given: { orm?: Orm; booking?: AppOptions['booking'] } = {},
+): Promise<TestServer> {
   const config = testConfig(overrides);
-  const orm = given?.orm ?? (await openTestDatabase(config));
+  const orm = given.orm ?? (await openTestDatabase(config));
   const logs: LogRecord[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -45,7 +51,7 @@ export async function startTestServer(overrides: Partial<Config> = {}, given?: {
     },
   });
   const logger = createLogger(config.logLevel, sink);
-  const app = await startApp({ config, logger, orm });
+  const app = await startApp({ config, logger, orm, booking: given.booking });
   const secret = config.auth.jwtSecret!;
   return {
     app,

@@ -1,0 +1,91 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Reservation, ReservationStatus } from '../entities/reservation.entity.js';
+import type { BookingDeps } from './booking.deps.js';
+import { IdempotencyStore } from './idempotency.service.js';
+import { transition } from './reservation-ledger.js';
+import { refundCharge } from './reserve.saga.js';
+
+export interface SweepReport {
+  confirmed: number;
+  expired: number;
+  refunded: number;
+  purgedKeys: number;
+}
+
+const BATCH = 100;
+
+/**
+ * Settles what the saga left behind. A PENDING reservation past holdExpiresAt is
+ * CONFIRMED if the gateway took the money, else EXPIRED with its nights given back;
+ * refunds that failed are retried; expired idempotency keys are purged. Safe to run
+ * on every server at once: each reservation is claimed FOR UPDATE SKIP LOCKED, and a
+ * transition only happens from the state it was decided on.
+ */
+export class Sweeper {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<SweepReport>;
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly deps: BookingDeps,
+  ) {}
+
+  start(intervalMs: number): void {
+    this.timer = setInterval(() => {
+      this.runOnce().catch((err: unknown) => this.deps.logger.error({ err }, 'sweep failed'));
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and waits for a sweep in progress. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+
+  /** One pass; concurrent calls share the pass in progress. `now` lets tests look into the future. */
+  runOnce(now: Date = new Date()): Promise<SweepReport> {
+    this.running ??= this.sweep(now).finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async sweep(now: Date): Promise<SweepReport> {
+    const em = this.em.fork();
+    const report: SweepReport = { confirmed: 0, expired: 0, refunded: 0, purgedKeys: 0 };
+    const due = await em.find(
+      Reservation,
+      { status: ReservationStatus.PENDING, holdExpiresAt: { $lt: now } },
+      { fields: ['id'], orderBy: { holdExpiresAt: 'asc' }, limit: BATCH },
+    );
+    for (const { id } of due) {
+      const outcome = await this.settle(em.fork(), id, now);
+      if (outcome) report[outcome]++;
+    }
+    const refunds = await em.find(Reservation, { refundDue: true }, { fields: ['id'], limit: BATCH });
+    for (const { id } of refunds) {
+      if (await refundCharge(this.deps, id)) {
+        await em.nativeUpdate(Reservation, { id }, { refundDue: false });
+        report.refunded++;
+      }
+    }
+    report.purgedKeys = await new IdempotencyStore(em, this.deps.settings.idempotency).purgeExpired();
+    if (report.confirmed + report.expired + report.refunded > 0) this.deps.logger.info(report, 'sweep settled reservations');
+    return report;
+  }
+
+  private async settle(em: EntityManager, id: string, now: Date): Promise<'confirmed' | 'expired' | undefined> {
+    // Ask the gateway first, outside any transaction: the answer decides the transition.
+    const charge = await this.deps.gateway.lookup(id);
+    const status = charge.status === 'succeeded' ? ReservationStatus.CONFIRMED : ReservationStatus.EXPIRED;
+    return em.transactional(async (tx) => {
+      const [claimed] = await tx.execute<{ id: string }[]>(
+        `select id from reservation where id = ? and status = 'PENDING' and hold_expires_at < ? for update skip locked`,
+        [id, now],
+      );
+      if (!claimed) return undefined; // settled by the saga, a cancel, or another sweeper
+      const { moved } = await transition(tx, id, [ReservationStatus.PENDING], status, (r) => r.hotel.loadOrFail());
+      if (!moved) return undefined;
+      return status === ReservationStatus.CONFIRMED ? 'confirmed' : 'expired';
+    });
+  }
+}
