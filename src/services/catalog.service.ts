@@ -174,7 +174,7 @@ export class CatalogService {
     caller.require();
     const hotel = await findOrNotFound(this.em, Hotel, 'Hotel', id);
     caller.requireHotelManager(hotel.id);
-    return this.deleteVersioned(Hotel, 'Hotel', id, version);
+    return this.deleteVersioned(Hotel, 'Hotel', id, version, { hotel: id });
   }
 
   // ---- room types ----
@@ -209,7 +209,7 @@ export class CatalogService {
     caller.require();
     const roomType = await findOrNotFound(this.em, RoomType, 'RoomType', id);
     caller.requireHotelManager(roomType.hotel.id);
-    return this.deleteVersioned(RoomType, 'RoomType', id, version);
+    return this.deleteVersioned(RoomType, 'RoomType', id, version, { roomType: id });
   }
 
   // ---- rooms ----
@@ -282,19 +282,27 @@ export class CatalogService {
     return entity;
   }
 
-  /** One statement, so the version check and the delete cannot be separated by another writer. */
+  /**
+   * One statement, so the version check and the delete cannot be separated by another
+   * writer. `reservations` names the reservations that forbid the delete: checked first
+   * for a clear answer, and enforced by the foreign keys (ON DELETE RESTRICT) against a
+   * reservation made in between.
+   */
   private async deleteVersioned<T extends Versioned>(
     entity: EntityClass<T>,
     what: string,
     id: string,
     version: number,
+    reservations?: FilterQuery<Reservation>,
   ): Promise<boolean> {
     validate.version(version);
+    if (reservations && (await this.em.count(Reservation, reservations)) > 0) {
+      throw invalidState(`${what} ${id} still has reservations and cannot be deleted`);
+    }
     let deleted: number;
     try {
       deleted = await this.em.nativeDelete(entity, { id, version } as FilterQuery<T>);
     } catch (error) {
-      // Reservations reference hotels and room types with ON DELETE RESTRICT.
       if (error instanceof ForeignKeyConstraintViolationException) {
         throw invalidState(`${what} ${id} still has reservations and cannot be deleted`);
       }
