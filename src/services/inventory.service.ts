@@ -103,6 +103,9 @@ export class InventoryService {
     const hotel = await roomType.hotel.loadOrFail();
     const amountMinor = parseAmount(data.amount, hotel.currency);
     return this.transactional(async (tx) => {
+      // Writers of a night's numbers take its row lock first, so their events reach
+      // subscribers in the order the changes committed.
+      await this.lockNights(tx, roomType.id, data.from, data.to);
       const existing = new Map(
         (await tx.find(RoomRate, { roomType: roomType.id, date: { $gte: data.from, $lt: data.to } })).map((rate) => [
           rate.date,
@@ -127,12 +130,14 @@ export class InventoryService {
       const current = await tx.findOneOrFail(RoomType, roomType.id);
       await tx.lock(current, LockMode.OPTIMISTIC, data.version);
       await bumpVersion(tx, current, data.version);
+      const from = todayIn(hotel.timezone);
+      const to = addDays(from, MAX_RANGE_NIGHTS);
+      await this.lockNights(tx, roomType.id, from, to);
       await tx.nativeDelete(PricingRule, { roomType: roomType.id });
       for (const rule of rules) tx.create(PricingRule, { roomType: current.id, hotel: hotel.id, ...rule });
       await tx.flush();
       // The rules reprice every night on sale from today on.
-      const from = todayIn(hotel.timezone);
-      await this.recordChange(tx, hotel, roomType.id, from, addDays(from, MAX_RANGE_NIGHTS), true);
+      await this.recordChange(tx, hotel, roomType.id, from, to, true);
       return current;
     });
   }
