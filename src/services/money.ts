@@ -29,8 +29,11 @@ export function parseAmount(value: string, currency: string, field = 'amount'): 
   return minor;
 }
 
-/** Up to ten thousand billion major units: far beyond any price, well inside exact integers. */
-const MAX_MINOR = 10 ** 15;
+/**
+ * 10^11 minor units (a billion euros a night) is beyond any price, and keeps every
+ * product the pricing makes (rate x 6 for +500%, x 30 nights, x 20 rooms) an exact integer.
+ */
+const MAX_MINOR = 10 ** 11;
 
 export function formatAmount(minor: number, currency: string): string {
   const digits = minorDigits(currency);
