@@ -117,7 +117,8 @@ export class ReservationService {
     });
     if (refund && (await refundCharge(this.deps, reservation.id))) {
       await this.em.nativeUpdate(Reservation, { id: reservation.id }, { refundDue: false });
-      reservation.refundDue = false;
+      // The update bumped the version: answer with the row as stored.
+      return this.em.findOneOrFail(Reservation, reservation.id, { refresh: true });
     }
     return reservation;
   }
