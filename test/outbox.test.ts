@@ -11,7 +11,7 @@ let admin: string;
 let guest: string;
 
 beforeAll(async () => {
-  server = await startTestServer({ booking: { holdTtlMs: 1_000, paymentTimeoutMs: 200, sweepIntervalMs: 0 } });
+  server = await startTestServer({ booking: { holdTtlMs: 30_000, paymentTimeoutMs: 200, sweepIntervalMs: 0 } });
   admin = await server.token({ sub: 'admin-x', role: 'admin' });
   guest = await server.token({ sub: 'guest-x', role: 'guest' });
 });
@@ -48,7 +48,7 @@ it('every change of inventory, reserved counts or rates writes an event with the
   // A hold that is never paid expires, and its release is an event too.
   await server.client.ok(RESERVE, { input: reserveInput(roomType.id, addDays(from, 2), addDays(from, 3), { paymentToken: 'tok_timeout' }) }, guest);
   expect(numbers((await events(roomType.id)).at(-1)!)).toEqual([[addDays(from, 2), 4, 1, 4, 3, '80.00']]);
-  await server.app.sweeper.runOnce(new Date(Date.now() + 60_000));
+  await server.app.sweeper.runOnce(new Date(Date.now() + 60_000), { hotelIds: [hotel.id] });
   expect(numbers((await events(roomType.id)).at(-1)!)).toEqual([[addDays(from, 2), 4, 0, 4, 4, '80.00']]);
 
   const all = await events(roomType.id);

@@ -43,32 +43,39 @@ export class Sweeper {
     await this.running?.catch(() => undefined);
   }
 
-  /** One pass; concurrent calls share the pass in progress. `now` lets tests look into the future. */
-  runOnce(now: Date = new Date()): Promise<SweepReport> {
+  /**
+   * One pass. `now` moves the clock (to settle holds as of a later time); `scope`
+   * limits the pass to some hotels (staff settling one hotel, or tests sharing a
+   * database) and then leaves idempotency keys alone. Unscoped calls share the pass
+   * in progress.
+   */
+  runOnce(now: Date = new Date(), scope?: { hotelIds: readonly string[] }): Promise<SweepReport> {
+    if (scope) return this.sweep(now, scope.hotelIds);
     this.running ??= this.sweep(now).finally(() => (this.running = undefined));
     return this.running;
   }
 
-  private async sweep(now: Date): Promise<SweepReport> {
+  private async sweep(now: Date, hotelIds?: readonly string[]): Promise<SweepReport> {
     const em = this.em.fork();
     const report: SweepReport = { confirmed: 0, expired: 0, refunded: 0, purgedKeys: 0 };
+    const inScope = hotelIds ? { hotel: { $in: [...hotelIds] } } : {};
     const due = await em.find(
       Reservation,
-      { status: ReservationStatus.PENDING, holdExpiresAt: { $lt: now } },
+      { status: ReservationStatus.PENDING, holdExpiresAt: { $lt: now }, ...inScope },
       { fields: ['id'], orderBy: { holdExpiresAt: 'asc' }, limit: BATCH },
     );
     for (const { id } of due) {
       const outcome = await this.settle(em.fork(), id, now);
       if (outcome) report[outcome]++;
     }
-    const refunds = await em.find(Reservation, { refundDue: true }, { fields: ['id'], limit: BATCH });
+    const refunds = await em.find(Reservation, { refundDue: true, ...inScope }, { fields: ['id'], limit: BATCH });
     for (const { id } of refunds) {
       if (await refundCharge(this.deps, id)) {
         await em.nativeUpdate(Reservation, { id }, { refundDue: false });
         report.refunded++;
       }
     }
-    report.purgedKeys = await new IdempotencyStore(em, this.deps.settings.idempotency).purgeExpired();
+    if (!hotelIds) report.purgedKeys = await new IdempotencyStore(em, this.deps.settings.idempotency).purgeExpired();
     if (report.confirmed + report.expired + report.refunded > 0) this.deps.logger.info(report, 'sweep settled reservations');
     return report;
   }
