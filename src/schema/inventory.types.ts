@@ -80,8 +80,9 @@ export class RoomOffer {
   total!: Money;
 }
 
+/** The nights [from, to) of one room type. */
 @InputType()
-export class SetInventoryInput {
+abstract class NightRangeInput {
   @Field(() => ID)
   roomTypeId!: string;
 
@@ -90,7 +91,10 @@ export class SetInventoryInput {
 
   @Field(() => LocalDateScalar, { description: 'Exclusive.' })
   to!: string;
+}
 
+@InputType()
+export class SetInventoryInput extends NightRangeInput {
   @Field(() => Int, {
     description:
       'Rooms that exist on each of these nights. A total whose sell limit would fall below what is already reserved on any of them is refused with INVALID_STATE, and nothing changes.',
@@ -99,16 +103,7 @@ export class SetInventoryInput {
 }
 
 @InputType()
-export class SetRatesInput {
-  @Field(() => ID)
-  roomTypeId!: string;
-
-  @Field(() => LocalDateScalar)
-  from!: string;
-
-  @Field(() => LocalDateScalar, { description: 'Exclusive.' })
-  to!: string;
-
+export class SetRatesInput extends NightRangeInput {
   @Field({ description: "Decimal string in the hotel's currency." })
   amount!: string;
 }
