@@ -11,7 +11,12 @@ import { createHttpHandler, GRAPHQL_PATH, type ReadinessReport } from './infra/h
 import type { Logger } from './infra/logger.js';
 import { createRedis, pingRedis, type Redis } from './infra/redis.js';
 import { buildAppSchema } from './schema/build-schema.js';
-import { OperationServices, type GraphQLContext } from './schema/context.js';
+import { AvailabilityBus } from './infra/live/availability-bus.js';
+import { OutboxRelay } from './infra/live/outbox-relay.js';
+import { RedisEventSource } from './infra/live/redis-event-source.js';
+import { LocalSink, RedisSink } from './infra/live/sinks.js';
+import { attachWebSocketServer } from './infra/live/ws-server.js';
+import { OperationServices, type GraphQLContext, type ServerDeps } from './schema/context.js';
 import { DEFAULT_BOOKING_SETTINGS, type BookingDeps, type BookingSettings } from './services/booking.deps.js';
 import type { PaymentGateway } from './services/payment-gateway.js';
 import { Sweeper } from './services/sweeper.js';
@@ -32,6 +37,8 @@ export interface App {
   orm: Orm;
   server: Server;
   sweeper: Sweeper;
+  /** This server's live fan-out (its subscriber count tells a test when a subscription is in place). */
+  bus: AvailabilityBus;
   /** Stops accepting, lets in-flight requests finish, then closes the pools. Idempotent. */
   stop(): Promise<void>;
 }
@@ -62,12 +69,26 @@ export async function startApp({ config, logger, orm: givenOrm, booking }: AppOp
   const sweeper = new Sweeper(orm.em, bookingDeps);
   if (config.booking.sweepIntervalMs > 0) sweeper.start(config.booking.sweepIntervalMs);
 
+  // Live availability: the relay moves committed outbox events to Redis (every server
+  // reads them back from the stream) or, without Redis, straight to this server's bus.
+  const bus = new AvailabilityBus();
+  const relay = new OutboxRelay(orm.em, redis ? new RedisSink(redis) : new LocalSink(bus), logger, {
+    intervalMs: config.relayIntervalMs,
+    batchSize: 500,
+  });
+  const source = config.redisUrl ? new RedisEventSource(config.redisUrl, bus, logger) : undefined;
+  relay.start();
+  source?.start();
+  const deps: ServerDeps = { booking: bookingDeps, feed: bus };
+
   const authenticate = createAuthenticator(config.auth, logger);
   const server = createServer();
   server.keepAliveTimeout = 65_000;
+  const apolloSchema = await buildAppSchema();
+  const formatError = createFormatError(logger);
   const apollo = new ApolloServer<GraphQLContext>({
-    schema: await buildAppSchema(),
-    formatError: createFormatError(logger),
+    schema: apolloSchema,
+    formatError,
     includeStacktraceInErrorResponses: false,
     introspection: true,
     logger,
@@ -93,10 +114,20 @@ export async function startApp({ config, logger, orm: givenOrm, booking }: AppOp
       readiness,
       context: async (req) => ({
         caller: await authenticate(req.headers.authorization),
-        services: new OperationServices(orm.em.fork(), bookingDeps),
+        services: new OperationServices(orm.em.fork(), deps),
       }),
     }),
   );
+
+  const schema = apolloSchema;
+  const sockets = attachWebSocketServer<GraphQLContext>({
+    server,
+    schema,
+    authenticate,
+    logger,
+    formatError,
+    context: (caller) => ({ caller, services: new OperationServices(orm.em.fork(), deps) }),
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -105,9 +136,10 @@ export async function startApp({ config, logger, orm: givenOrm, booking }: AppOp
   const port = (server.address() as AddressInfo).port;
 
   const stop = async () => {
-    logger.info('shutting down: draining requests');
-    await apollo.stop();
-    await sweeper.stop();
+    logger.info('shutting down: draining requests and sockets');
+    bus.close();
+    await Promise.all([sockets.close(), apollo.stop()]);
+    await Promise.all([sweeper.stop(), relay.stop(), source?.stop()]);
     await closeRedis(redis);
     if (!givenOrm) await orm.close();
     logger.info('shutdown complete');
@@ -119,6 +151,7 @@ export async function startApp({ config, logger, orm: givenOrm, booking }: AppOp
     orm,
     server,
     sweeper,
+    bus,
     stop: () => (stopping ??= stop()),
   };
 }

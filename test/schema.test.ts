@@ -22,16 +22,6 @@ const vendoredContract = path.join(root, 'contract/core.graphql');
 /** The steering copy; present beside the repository in CI and on the team's machines. */
 const sharedContract = path.resolve(root, '../shared/contract/core.graphql');
 
-/**
- * Contract fields that later issues implement. The test fails if one of these is
- * already served with the contract's type (move it out of the list then), and every
- * other contract name must be served exactly as written.
- */
-const PENDING: Record<string, string[]> = {
-  Subscription: ['availabilityChanged'],
-};
-const PENDING_TYPES = new Set(['InventoryChange', 'Subscription']);
-
 let schema: GraphQLSchema;
 let contract: GraphQLSchema;
 
@@ -57,33 +47,18 @@ describe('the contract', () => {
   const contractTypes = () =>
     Object.values(contract.getTypeMap()).filter((type) => !type.name.startsWith('__') && !isBuiltIn(type));
 
-  it('every covered type exists with the same kind', () => {
-    const problems = contractTypes()
-      .filter((type) => !PENDING_TYPES.has(type.name))
-      .flatMap((type) => {
-        const ours = schema.getType(type.name);
-        if (!ours) return [`missing type ${type.name}`];
-        return kindOf(ours) === kindOf(type) ? [] : [`${type.name} is ${kindOf(ours)}, contract says ${kindOf(type)}`];
-      });
+  it('every type exists with the same kind', () => {
+    const problems = contractTypes().flatMap((type) => {
+      const ours = schema.getType(type.name);
+      if (!ours) return [`missing type ${type.name}`];
+      return kindOf(ours) === kindOf(type) ? [] : [`${type.name} is ${kindOf(ours)}, contract says ${kindOf(type)}`];
+    });
     expect(problems).toEqual([]);
   });
 
-  it('every covered field, argument, input field and enum value is served as written', () => {
-    const problems = contractTypes()
-      .filter((type) => !PENDING_TYPES.has(type.name))
-      .flatMap((type) => compareMembers(type, schema.getType(type.name)));
+  it('every field, argument, input field and enum value is served as written', () => {
+    const problems = contractTypes().flatMap((type) => compareMembers(type, schema.getType(type.name)));
     expect(problems).toEqual([]);
-  });
-
-  it('nothing listed as pending is served yet (shrink the list as issues land)', () => {
-    const served = [
-      ...[...PENDING_TYPES].filter((name) => schema.getType(name)),
-      ...Object.entries(PENDING).flatMap(([typeName, fields]) => {
-        const type = schema.getType(typeName);
-        return isObjectType(type) ? fields.filter((f) => type.getFields()[f]).map((f) => `${typeName}.${f}`) : [];
-      }),
-    ];
-    expect(served).toEqual([]);
   });
 });
 
@@ -95,10 +70,10 @@ function compareMembers(type: GraphQLNamedType, ours: GraphQLNamedType | null | 
   }
   if ((isObjectType(type) && isObjectType(ours)) || (isInputObjectType(type) && isInputObjectType(ours))) {
     const ourFields = ours.getFields() as Record<string, GraphQLField<unknown, unknown> | GraphQLInputField>;
-    const pending = PENDING[type.name] ?? [];
-    return Object.values(type.getFields() as Record<string, GraphQLField<unknown, unknown> | GraphQLInputField>)
-      .filter((field) => !pending.includes(field.name))
-      .flatMap((field) => compareField(`${type.name}.${field.name}`, field, ourFields[field.name]));
+    const theirFields = type.getFields() as Record<string, GraphQLField<unknown, unknown> | GraphQLInputField>;
+    return Object.values(theirFields).flatMap((field) =>
+      compareField(`${type.name}.${field.name}`, field, ourFields[field.name]),
+    );
   }
   return [];
 }

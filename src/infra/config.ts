@@ -16,6 +16,8 @@ export interface Config {
   production: boolean;
   auth: AuthConfig;
   booking: BookingConfig;
+  /** How often the outbox relay looks for committed events. */
+  relayIntervalMs: number;
 }
 
 export interface BookingConfig {
@@ -70,6 +72,7 @@ export function loadConfig(env: Env = process.env): Config {
       paymentTimeoutMs: positiveInt(env, 'PAYMENT_TIMEOUT_MS', 10_000),
       sweepIntervalMs: positiveInt(env, 'SWEEP_INTERVAL_MS', 5_000),
     },
+    relayIntervalMs: positiveInt(env, 'RELAY_INTERVAL_MS', 50),
   };
 }
 

@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
-import { buildSchema, type AuthChecker } from 'type-graphql';
+import { buildSchema, type AuthChecker, type PubSub } from 'type-graphql';
 import { HotelResolver } from '../resolvers/hotel.resolver.js';
 import { InventoryResolver } from '../resolvers/inventory.resolver.js';
+import { LiveResolver } from '../resolvers/live.resolver.js';
 import { ReservationResolver } from '../resolvers/reservation.resolver.js';
 import { RoomResolver } from '../resolvers/room.resolver.js';
 import { RoomTypeResolver } from '../resolvers/room-type.resolver.js';
@@ -23,11 +24,34 @@ const authChecker: AuthChecker<GraphQLContext> = ({ context }, roles) => {
   return true;
 };
 
+/**
+ * type-graphql insists on a PubSub whenever a schema has subscriptions, but ours
+ * subscribe to the availability feed themselves (`subscribe:` on @Subscription), so
+ * topic-based publishing is never reached.
+ */
+const noTopics: PubSub = {
+  publish: () => {
+    throw new Error('topic subscriptions are not used: publish through the outbox');
+  },
+  subscribe: () => {
+    throw new Error('topic subscriptions are not used: subscribe to the availability feed');
+  },
+};
+
 export async function buildAppSchema(): Promise<GraphQLSchema> {
   const schema = await buildSchema({
-    resolvers: [HotelResolver, RoomTypeResolver, RoomResolver, InventoryResolver, SearchResolver, ReservationResolver],
+    resolvers: [
+      HotelResolver,
+      RoomTypeResolver,
+      RoomResolver,
+      InventoryResolver,
+      SearchResolver,
+      ReservationResolver,
+      LiveResolver,
+    ],
     authChecker,
     validate: false,
+    pubSub: noTopics,
     // Contract types that no field returns yet still belong to the API.
     orphanedTypes: [Money],
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],

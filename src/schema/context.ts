@@ -4,6 +4,7 @@ import type { BookingDeps } from '../services/booking.deps.js';
 import type { Caller } from '../services/caller.js';
 import { CatalogService } from '../services/catalog.service.js';
 import { InventoryService } from '../services/inventory.service.js';
+import { LiveService, type AvailabilityFeed } from '../services/live.service.js';
 import { ReservationService } from '../services/reservation.service.js';
 import { ReserveSaga } from '../services/reserve.saga.js';
 import { SearchService } from '../services/search.service.js';
@@ -15,17 +16,25 @@ export class OperationServices {
   readonly search: SearchService;
   readonly saga: ReserveSaga;
   readonly reservations: ReservationService;
+  readonly live: LiveService;
 
   constructor(
     readonly em: EntityManager,
-    booking: BookingDeps,
+    { booking, feed }: ServerDeps,
   ) {
     this.inventory = new InventoryService(em);
     this.catalog = new CatalogService(em, this.inventory);
     this.search = new SearchService(em);
     this.saga = new ReserveSaga(em, booking);
     this.reservations = new ReservationService(em, booking);
+    this.live = new LiveService(em, feed);
   }
+}
+
+/** What every operation's services share: the saga's collaborators and this server's live feed. */
+export interface ServerDeps {
+  booking: BookingDeps;
+  feed: AvailabilityFeed;
 }
 
 export interface GraphQLContext {

@@ -75,7 +75,11 @@ export class Sweeper {
         report.refunded++;
       }
     }
-    if (!hotelIds) report.purgedKeys = await new IdempotencyStore(em, this.deps.settings.idempotency).purgeExpired();
+    if (!hotelIds) {
+      report.purgedKeys = await new IdempotencyStore(em, this.deps.settings.idempotency).purgeExpired();
+      // Published events live on in the Redis stream; the outbox keeps a day for inspection.
+      await em.execute(`delete from outbox where published_at < now() - interval '1 day'`);
+    }
     if (report.confirmed + report.expired + report.refunded > 0) this.deps.logger.info(report, 'sweep settled reservations');
     return report;
   }
