@@ -5,7 +5,9 @@ import { addDays } from '../src/services/dates.js';
 import { CANCEL, RESERVE, reserveInput, SET_INVENTORY, SET_RATES, stockedRoomType } from './helpers/booking.js';
 import { createHotel, createRoomType } from './helpers/catalog.js';
 import { connect, quiet, until, watch, wsUrl, type Watcher } from './helpers/live.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import type { Orm } from '../src/infra/database.js';
+import { isolatedDatabase } from './helpers/saga.js';
+import { openTestDatabase, startTestServer, testConfig, type TestServer } from './helpers/server.js';
 
 /**
  * Live availability through the real graphql-ws client. With REDIS_URL two server
@@ -19,10 +21,16 @@ let admin: string;
 let guest: string;
 const clients: ReturnType<typeof connect>[] = [];
 
+let main: Orm;
+let database: Awaited<ReturnType<typeof isolatedDatabase>>;
+
 beforeAll(async () => {
+  // A database of our own: every relay on a database must publish where our subscribers listen.
+  main = await openTestDatabase(testConfig(), 2);
+  database = await isolatedDatabase(main);
   const booking = { holdTtlMs: 30_000, paymentTimeoutMs: 200, sweepIntervalMs: 0 };
-  a = await startTestServer({ booking });
-  b = a.config.redisUrl ? await startTestServer({ booking }) : a;
+  a = await startTestServer({ booking }, { orm: database.orm });
+  b = a.config.redisUrl ? await startTestServer({ booking }, { orm: database.orm }) : a;
   instances = a === b ? [a] : [a, b];
   admin = await a.token({ sub: 'admin-live', role: 'admin' });
   guest = await a.token({ sub: 'guest-live', role: 'guest' });
@@ -30,8 +38,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const client of clients) await client.dispose();
-  if (b !== a) await b.stop();
-  await a.stop();
+  for (const server of new Set([a, b])) await server.app.stop();
+  await database.orm.close();
+  await database.drop();
+  await main.close();
 });
 
 function client(server: TestServer, authorization?: string) {
