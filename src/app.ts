@@ -19,6 +19,7 @@ import { attachWebSocketServer } from './infra/live/ws-server.js';
 import { OperationServices, type GraphQLContext, type ServerDeps } from './schema/context.js';
 import { DEFAULT_BOOKING_SETTINGS, type BookingDeps, type BookingSettings } from './services/booking.deps.js';
 import type { PaymentGateway } from './services/payment-gateway.js';
+import type { Caller } from './services/caller.js';
 import { Sweeper } from './services/sweeper.js';
 import { TestPaymentGateway } from './services/test-payment-gateway.js';
 
@@ -67,7 +68,6 @@ export async function startApp({ config, logger, orm: givenOrm, booking }: AppOp
     afterStep: booking?.afterStep,
   };
   const sweeper = new Sweeper(orm.em, bookingDeps);
-  if (config.booking.sweepIntervalMs > 0) sweeper.start(config.booking.sweepIntervalMs);
 
   // Live availability: the relay moves committed outbox events to Redis (every server
   // reads them back from the stream) or, without Redis, straight to this server's bus.
@@ -77,17 +77,20 @@ export async function startApp({ config, logger, orm: givenOrm, booking }: AppOp
     batchSize: 500,
   });
   const source = config.redisUrl ? new RedisEventSource(config.redisUrl, bus, logger) : undefined;
-  relay.start();
-  source?.start();
   const deps: ServerDeps = { booking: bookingDeps, feed: bus };
+  // One ORM context per operation, HTTP and WebSocket alike.
+  const contextFor = (caller: Caller): GraphQLContext => ({
+    caller,
+    services: new OperationServices(orm.em.fork(), deps),
+  });
 
   const authenticate = createAuthenticator(config.auth, logger);
   const server = createServer();
   server.keepAliveTimeout = 65_000;
-  const apolloSchema = await buildAppSchema();
+  const schema = await buildAppSchema();
   const formatError = createFormatError(logger);
   const apollo = new ApolloServer<GraphQLContext>({
-    schema: apolloSchema,
+    schema,
     formatError,
     includeStacktraceInErrorResponses: false,
     introspection: true,
@@ -112,21 +115,16 @@ export async function startApp({ config, logger, orm: givenOrm, booking }: AppOp
       apollo,
       logger,
       readiness,
-      context: async (req) => ({
-        caller: await authenticate(req.headers.authorization),
-        services: new OperationServices(orm.em.fork(), deps),
-      }),
+      context: async (req) => contextFor(await authenticate(req.headers.authorization)),
     }),
   );
-
-  const schema = apolloSchema;
   const sockets = attachWebSocketServer<GraphQLContext>({
     server,
     schema,
     authenticate,
     logger,
     formatError,
-    context: (caller) => ({ caller, services: new OperationServices(orm.em.fork(), deps) }),
+    context: contextFor,
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -134,6 +132,9 @@ export async function startApp({ config, logger, orm: givenOrm, booking }: AppOp
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  relay.start();
+  source?.start();
+  if (config.booking.sweepIntervalMs > 0) sweeper.start(config.booking.sweepIntervalMs);
 
   const stop = async () => {
     logger.info('shutting down: draining requests and sockets');
