@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { addDays } from '../src/services/dates.js';
+import { addDays, todayIn } from '../src/services/dates.js';
 import { DEFAULT_BOOKING_SETTINGS } from '../src/services/booking.deps.js';
 import {
   CANCEL,
@@ -11,6 +11,7 @@ import {
   stockedRoomType,
   type ReservationData,
 } from './helpers/booking.js';
+import { UPDATE_HOTEL } from './helpers/catalog.js';
 import { errorCode } from './helpers/graphql.js';
 import {
   chargesOf,
@@ -266,4 +267,23 @@ describe('cancelReservation with a key', () => {
     ]);
     expect(await invariantViolations(server.orm, [hotel.id])).toEqual([]);
   });
+});
+
+it('a replay answers as the first time did even once the check-in date has passed', async () => {
+  // Pago Pago (UTC-11) today is always yesterday or earlier in Kiritimati (UTC+14).
+  const { hotel, roomType } = await stockedRoomType(server.client, admin, {
+    hotel: { timezone: 'Pacific/Pago_Pago' },
+    startInDays: 0,
+    nights: 2,
+  });
+  const today = todayIn('Pacific/Pago_Pago');
+  const input = reserveInput(roomType.id, today, addDays(today, 1));
+  const { reserve: first } = await server.client.ok<{ reserve: ReservationData }>(RESERVE, { input }, guest);
+
+  await server.client.ok(UPDATE_HOTEL, { input: { id: hotel.id, version: hotel.version, timezone: 'Pacific/Kiritimati' } }, admin);
+  const { reserve: replay } = await server.client.ok<{ reserve: ReservationData }>(RESERVE, { input }, guest);
+  expect(replay).toEqual(first);
+  const fresh = await server.client.request(RESERVE, { input: { ...input, idempotencyKey: `key-${randomUUID()}` } }, guest);
+  expect(errorCode(fresh)).toBe('BAD_USER_INPUT');
+  expect(await reservationsOf(server.orm, roomType.id)).toHaveLength(1);
 });

@@ -11,7 +11,7 @@ import { IdempotencyStore, requestHash, validateKey, type KeyScope } from './ide
 import { findOrNotFound } from './lookup.js';
 import { withDeadline, type ChargeOutcome } from './payment-gateway.js';
 import { holdNights, transition, type HoldRequest } from './reservation-ledger.js';
-import { validateStay } from './stay.validation.js';
+import { assertNotPast, validateStayShape } from './stay.validation.js';
 
 export interface ReserveData {
   idempotencyKey: string;
@@ -51,7 +51,8 @@ export class ReserveSaga {
     if (token.length < 1 || token.length > 255) throw badInput('paymentToken', 'must be 1 to 255 characters');
     const roomType = await findOrNotFound(this.em, RoomType, 'RoomType', data.roomTypeId);
     const hotel = await this.em.findOneOrFail(Hotel, roomType.hotel.id);
-    const stay = validateStay(data, hotel.timezone);
+    // Today's date is checked only for new bookings: a replay answers as the first time did.
+    const stay = validateStayShape(data);
 
     const scope: KeyScope = { principal: principal.sub, operation: 'reserve', key: data.idempotencyKey };
     const hash = requestHash({
@@ -68,6 +69,14 @@ export class ReserveSaga {
       return this.em.findOneOrFail(Reservation, claim.reservationId!, { refresh: true });
     }
     await this.step('claimed', claim.reservationId);
+    if (!claim.reservationId) {
+      try {
+        assertNotPast(stay, hotel.timezone);
+      } catch (error) {
+        await this.keys.release(scope);
+        throw error;
+      }
+    }
 
     let reservation: Reservation;
     if (claim.reservationId) {

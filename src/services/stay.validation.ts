@@ -29,11 +29,21 @@ export function validateStay(
   hotelTimeZone: string,
   now: Date = new Date(),
 ): Stay {
+  const stay = validateStayShape(input);
+  assertNotPast(stay, hotelTimeZone, now);
+  return stay;
+}
+
+/** The stay's dates and rooms, whatever today is. */
+export function validateStayShape(input: { checkIn: string; checkOut: string; rooms?: number | null }): Stay {
   const nights = validateRange(input.checkIn, input.checkOut, MAX_STAY_NIGHTS, ['checkIn', 'checkOut']);
-  if (input.checkIn < todayIn(hotelTimeZone, now)) throw badInput('checkIn', "is in the past in the hotel's time zone");
   const rooms = input.rooms ?? 1;
   if (!Number.isInteger(rooms) || rooms < 1 || rooms > MAX_ROOMS) {
     throw badInput('rooms', `must be an integer from 1 to ${MAX_ROOMS}`);
   }
   return { checkIn: input.checkIn, checkOut: input.checkOut, rooms, nights };
+}
+
+export function assertNotPast(stay: Stay, hotelTimeZone: string, now: Date = new Date()): void {
+  if (stay.checkIn < todayIn(hotelTimeZone, now)) throw badInput('checkIn', "is in the past in the hotel's time zone");
 }
