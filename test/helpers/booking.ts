@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Orm } from '../../src/infra/database.js';
+import { auditInvariants } from '../../src/services/audit.js';
 import { addDays, todayIn } from '../../src/services/dates.js';
 import { createHotel, createRoomType, type HotelData, type RoomTypeData } from './catalog.js';
 import type { GraphQLClient } from './graphql.js';
@@ -73,43 +74,7 @@ export function reserveInput(roomTypeId: string, checkIn: string, checkOut: stri
   };
 }
 
-/**
- * The invariants of ARCHITECTURE.md that the database can show, for the given hotels.
- * Returns the violations found (empty when all hold).
- */
-export async function invariantViolations(orm: Orm, hotelIds: string[]): Promise<string[]> {
-  const em = orm.em.fork();
-  const problems: string[] = [];
-  const hotels = hotelIds.map(() => '?').join(', ');
-  // 1. 0 <= reserved <= sell_limit, and reserved = rooms of PENDING/CONFIRMED reservations on that night.
-  const nights = await em.execute<{ room_type_id: string; date: string; reserved: number; sell_limit: number; held: string }[]>(
-    `select i.room_type_id, i.date::text as date, i.reserved, i.sell_limit, coalesce(sum(r.rooms), 0) as held
-       from room_type_inventory i
-       left join reservation r on r.room_type_id = i.room_type_id and r.status in ('PENDING', 'CONFIRMED')
-            and r.check_in <= i.date and r.check_out > i.date
-      where i.hotel_id in (${hotels})
-      group by i.room_type_id, i.date, i.reserved, i.sell_limit
-     having i.reserved <> coalesce(sum(r.rooms), 0) or i.reserved < 0 or i.reserved > i.sell_limit`,
-    hotelIds,
-  );
-  for (const n of nights) problems.push(`night ${n.room_type_id} ${n.date}: reserved ${n.reserved}, held ${n.held}, limit ${n.sell_limit}`);
-  // 3. CONFIRMED only if paid (and not refunded); money taken is never kept without a CONFIRMED reservation.
-  const money = await em.execute<{ id: string; status: string; total_minor: string; charge: string | null; amount_minor: string | null; refunded_minor: string | null; refund_due: boolean }[]>(
-    `select r.id, r.status, r.total_minor, r.refund_due, c.status as charge, c.amount_minor, c.refunded_minor
-       from reservation r left join test_gateway_charge c on c.idempotency_key = r.id::text
-      where r.hotel_id in (${hotels})`,
-    hotelIds,
-  );
-  for (const r of money) {
-    const paid = r.charge === 'succeeded' && Number(r.refunded_minor) === 0;
-    if (r.status === 'CONFIRMED' && !paid) problems.push(`reservation ${r.id} CONFIRMED without a payment`);
-    if (paid && r.status !== 'CONFIRMED' && r.status !== 'PENDING') problems.push(`reservation ${r.id} ${r.status} kept its payment`);
-    if (r.charge === 'succeeded' && Number(r.amount_minor) !== Number(r.total_minor)) {
-      problems.push(`reservation ${r.id} charged ${r.amount_minor}, priced ${r.total_minor}`);
-    }
-    if (r.status === 'REFUNDED' && !r.refund_due && Number(r.refunded_minor) !== Number(r.amount_minor)) {
-      problems.push(`reservation ${r.id} REFUNDED but the money was not returned`);
-    }
-  }
-  return problems;
+/** The invariants of ARCHITECTURE.md that the database can show, for the given hotels (see src/services/audit.ts). */
+export function invariantViolations(orm: Orm, hotelIds: string[]): Promise<string[]> {
+  return auditInvariants(orm.em.fork(), { hotelIds });
 }
