@@ -6,6 +6,8 @@ import path from 'node:path';
 export interface Config {
   /** postgres://... ; undefined means embedded PGlite in `dataDir`. */
   databaseUrl?: string;
+  /** Connections in the PostgreSQL pool. */
+  databasePoolMax: number;
   /** Directory of the embedded PGlite cluster, or `memory://` for a throwaway one. */
   dataDir: string;
   redisUrl?: string;
@@ -60,6 +62,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   return {
     databaseUrl: nonEmpty(env.DATABASE_URL),
+    databasePoolMax: positiveInt(env, 'DATABASE_POOL_MAX', 20),
     dataDir: nonEmpty(env.DATA_DIR) ?? path.resolve(process.cwd(), 'data'),
     redisUrl: nonEmpty(env.REDIS_URL),
     port,

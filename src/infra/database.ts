@@ -20,8 +20,8 @@ export interface DatabaseOptions {
   poolMax?: number;
 }
 
-export function databaseOptions(config: Pick<Config, 'databaseUrl' | 'dataDir'>): DatabaseOptions {
-  return { databaseUrl: config.databaseUrl, dataDir: config.dataDir };
+export function databaseOptions(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolMax'>): DatabaseOptions {
+  return { databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax };
 }
 
 /** The ORM options shared by the server, the tests and the MikroORM CLI config. */

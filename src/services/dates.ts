@@ -22,14 +22,15 @@ export function nightsOf(from: string, to: string): string[] {
   return Array.from({ length: count }, (_, i) => addDays(from, i));
 }
 
-/** Today's date where the hotel is. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** Today's date where the hotel is. ('en-CA' formats dates as YYYY-MM-DD.) */
 export function todayIn(timeZone: string, now: Date = new Date()): string {
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).formatToParts(now);
-  const part = (type: string) => parts.find((p) => p.type === type)!.value;
-  return `${part('year')}-${part('month')}-${part('day')}`;
+  let format = formatters.get(timeZone);
+  if (!format) {
+    // Building a formatter costs far more than using one: keep one per zone.
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    formatters.set(timeZone, format);
+  }
+  return format.format(now);
 }

@@ -1,7 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { InventoryNight } from '../entities/inventory-night.entity.js';
-import { PricingRule } from '../entities/pricing-rule.entity.js';
-import { RoomRate } from '../entities/room-rate.entity.js';
 import { nightlyRate, type PricingRuleValue } from './pricing.js';
 
 /** One night of one room type as clients see it; money in minor units. */
@@ -45,22 +42,37 @@ export function dayViews(
 
 /** What the stored rows say about these room types on [from, to). */
 export interface StayData {
-  nights: Map<string, Map<string, InventoryNight>>;
+  nights: Map<string, Map<string, NightCounts>>;
   rates: Map<string, Map<string, number>>;
   rules: Map<string, PricingRuleValue[]>;
 }
 
+/**
+ * Plain rows, not entities: these reads only feed computed views, and hydrating
+ * entities was most of the cost of a search (see bench/RESULTS.md).
+ */
 export async function loadStayData(
   em: EntityManager,
   roomTypeIds: readonly string[],
   from: string,
   to: string,
 ): Promise<StayData> {
-  const range = { roomType: { $in: [...roomTypeIds] }, date: { $gte: from, $lt: to } };
+  const ids = roomTypeIds.map(() => '?').join(', ');
   const [nightRows, rateRows, ruleRows] = await Promise.all([
-    em.find(InventoryNight, range),
-    em.find(RoomRate, range),
-    em.find(PricingRule, { roomType: { $in: [...roomTypeIds] } }),
+    em.execute<{ room_type_id: string; date: string; total: number; reserved: number; sell_limit: number }[]>(
+      `select room_type_id, date::text as date, total, reserved, sell_limit from room_type_inventory
+        where room_type_id in (${ids}) and date >= ? and date < ?`,
+      [...roomTypeIds, from, to],
+    ),
+    em.execute<{ room_type_id: string; date: string; amount_minor: string | number }[]>(
+      `select room_type_id, date::text as date, amount_minor from room_type_rate
+        where room_type_id in (${ids}) and date >= ? and date < ?`,
+      [...roomTypeIds, from, to],
+    ),
+    em.execute<{ room_type_id: string; min_occupancy_percent: number; adjustment_percent: number }[]>(
+      `select room_type_id, min_occupancy_percent, adjustment_percent from pricing_rule where room_type_id in (${ids})`,
+      [...roomTypeIds],
+    ),
   ]);
   const data: StayData = { nights: new Map(), rates: new Map(), rules: new Map() };
   for (const id of roomTypeIds) {
@@ -68,9 +80,13 @@ export async function loadStayData(
     data.rates.set(id, new Map());
     data.rules.set(id, []);
   }
-  for (const night of nightRows) data.nights.get(night.roomType.id)!.set(night.date, night);
-  for (const rate of rateRows) data.rates.get(rate.roomType.id)!.set(rate.date, rate.amountMinor);
-  for (const rule of ruleRows) data.rules.get(rule.roomType.id)!.push(rule);
+  for (const n of nightRows) {
+    data.nights.get(n.room_type_id)!.set(n.date, { total: n.total, reserved: n.reserved, sellLimit: n.sell_limit });
+  }
+  for (const r of rateRows) data.rates.get(r.room_type_id)!.set(r.date, Number(r.amount_minor));
+  for (const r of ruleRows) {
+    data.rules.get(r.room_type_id)!.push({ minOccupancyPercent: r.min_occupancy_percent, adjustmentPercent: r.adjustment_percent });
+  }
   return data;
 }
 

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import pg from 'pg';
+import { percentiles, type LoadResult } from './load.js';
+
+export interface Stay {
+  hotelId: string;
+  roomTypeId: string;
+  checkIn: string;
+  checkOut: string;
+  nights: number;
+}
+
+/**
+ * The raw-database ceiling of a booking: what reserve does in the database, and
+ * nothing else, over `pg` with as many connections as the server's pool, driven by
+ * `clients` concurrent loops (the load generator's clients). One transaction: a
+ * conditional UPDATE of the nights (all must have room) and the INSERT of the
+ * reservation. No GraphQL, no ORM, no payment, no idempotency key, no outbox.
+ */
+export async function rawReserve(
+  databaseUrl: string,
+  connections: number,
+  clients: number,
+  durationMs: number,
+  nextStay: (client: number) => Stay,
+): Promise<LoadResult> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: connections });
+  const latencies: number[] = [];
+  const outcomes: Record<string, number> = {};
+  const started = performance.now();
+  const deadline = started + durationMs;
+  const client = async (id: number) => {
+    while (performance.now() < deadline) {
+      const stay = nextStay(id);
+      const sent = performance.now();
+      let outcome = 'ok';
+      const db = await pool.connect();
+      try {
+        try {
+          await db.query('begin');
+          const held = await db.query(
+            // The rows are locked in date order, as the server does, so concurrent stays cannot deadlock.
+            `update room_type_inventory set reserved = reserved + 1, version = version + 1
+              where (room_type_id, date) in (
+                select room_type_id, date from room_type_inventory
+                 where room_type_id = $1 and date >= $2 and date < $3 and reserved + 1 <= sell_limit
+                 order by date for update)`,
+            [stay.roomTypeId, stay.checkIn, stay.checkOut],
+          );
+          if (held.rowCount !== stay.nights) {
+            outcome = 'SOLD_OUT';
+            await db.query('rollback');
+          } else {
+            await db.query(
+              // PENDING with a long hold: consistent with the invariants, which the bench checks after the run.
+              `insert into reservation (id, hotel_id, room_type_id, principal, guest_name, guest_email, check_in, check_out,
+                 rooms, status, total_minor, currency, hold_expires_at, version, created_at, updated_at)
+               values ($1, $2, $3, 'raw', 'Raw', 'raw@example.com', $4, $5, 1, 'PENDING', 0, 'EUR', now() + interval '1 day', 1, now(), now())`,
+              [randomUUID(), stay.hotelId, stay.roomTypeId, stay.checkIn, stay.checkOut],
+            );
+            await db.query('commit');
+          }
+        } catch (error) {
+          outcome = `error: ${(error as Error).message}`;
+          await db.query('rollback').catch(() => undefined);
+        }
+      } finally {
+        db.release();
+      }
+      latencies.push(performance.now() - sent);
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, (_, i) => client(i)));
+  const seconds = (performance.now() - started) / 1000;
+  await pool.end();
+  return { requests: latencies.length, seconds, throughput: latencies.length / seconds, latencyMs: percentiles(latencies), outcomes };
+}
+
+/** The HTTP ceiling: a bare node:http JSON endpoint, in this process, under the same load generator. */
+export async function bareHttpServer(): Promise<{ origin: string; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const body = '{"data":{"ok":true}}';
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+      res.end(body);
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}

@@ -1,0 +1,218 @@
+import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { signToken } from '../src/infra/auth.js';
+import { openDatabase } from '../src/infra/database.js';
+import { auditInvariants } from '../src/services/audit.js';
+import { addDays } from '../src/services/dates.js';
+import { bareHttpServer, rawReserve, type Stay } from './ceilings.js';
+import { fanout, type FanoutResult } from './fanout.js';
+import { classifyGraphQL, drive, type LoadResult } from './load.js';
+import { measure, startServer, type ServerProcess } from './processes.js';
+import { parseArgs, type BenchOptions } from './scales.js';
+import { loadCatalog, seed, type Catalog } from './seed.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const SECRET = 'bench-secret-not-for-production';
+const RESERVE = `mutation($input: ReserveInput!) { reserve(input: $input) { id status } }`;
+const SEARCH = `query($h: ID!, $in: LocalDate!, $out: LocalDate!) { searchAvailability(hotelId: $h, checkIn: $in, checkOut: $out) { available total { amount } } }`;
+
+interface Row {
+  scenario: string;
+  result: LoadResult;
+  ceiling?: { name: string; result: LoadResult };
+  peakRssMb?: number;
+  cpuPercent?: number;
+}
+
+const random = (n: number) => Math.floor(Math.random() * n);
+/** Database connections of each server, and of the raw-SQL ceiling: the same, so the ratio compares like with like. */
+const DB_POOL = 24;
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const name = `reservation_bench_${options.scale.name}`;
+  const databaseUrl = withDatabase(adminUrl, name);
+  console.log(`bench: scale ${options.scale.name}, ${options.durationMs / 1000} s per scenario, ${options.connections} clients`);
+
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`drop database if exists "${name}" with (force)`);
+  await admin.query(`create database "${name}"`);
+  execFileSync(process.execPath, ['--import', '@swc-node/register/esm-register', 'src/scripts/migrate.ts'], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
+    stdio: 'inherit',
+  });
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  console.log('seeding');
+  const loadSeconds = await seed(db, options.scale);
+  console.log(`seeded in ${loadSeconds.toFixed(1)} s`);
+  const catalog = await loadCatalog(db, options.scale);
+  const today = (await db.query<{ d: string }>('select current_date::text as d')).rows[0].d;
+
+  const orm = await openDatabase({ databaseUrl, dataDir: '', poolMax: 2 });
+  const env = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, JWT_SECRET: SECRET, DATABASE_POOL_MAX: String(DB_POOL) };
+  const server = await startServer(env);
+  const tokens = await Promise.all(
+    Array.from({ length: options.connections }, (_, i) => signToken(SECRET, { sub: `bench-guest-${i}`, role: 'guest' })),
+  );
+  const rows: Row[] = [];
+  const failures: string[] = [];
+  const audit = async (scenario: string) => {
+    const problems = await auditInvariants(orm.em.fork(), { now: new Date(Date.now() - 15_000) });
+    if (problems.length) failures.push(...problems.slice(0, 20).map((p) => `${scenario}: ${p}`));
+    console.log(`  invariants after ${scenario}: ${problems.length ? `${problems.length} VIOLATED` : 'hold'}`);
+  };
+
+  const nights = options.scale.nights;
+  const spreadStay = (length: number): Stay => {
+    const [hotelId, roomTypeId] = catalog.roomTypes[random(catalog.roomTypes.length)];
+    const start = 1 + random(nights - length);
+    return { hotelId, roomTypeId, checkIn: addDays(today, start), checkOut: addDays(today, start + length), nights: length };
+  };
+  const hotStay: Stay = { ...catalog.hot, checkIn: addDays(today, 10), checkOut: addDays(today, 13), nights: 3 };
+  const reserveRequest = (stay: Stay, client: number) => ({
+    path: '/graphql',
+    headers: { authorization: `Bearer ${tokens[client]}` },
+    body: JSON.stringify({
+      query: RESERVE,
+      variables: {
+        input: {
+          idempotencyKey: randomUUID(),
+          roomTypeId: stay.roomTypeId,
+          checkIn: stay.checkIn,
+          checkOut: stay.checkOut,
+          rooms: 1,
+          guest: { name: 'Bench Guest', email: 'guest@example.com' },
+          paymentToken: 'tok_ok',
+        },
+      },
+    }),
+  });
+  const load = (next: (client: number) => { path: string; body: string; headers?: Record<string, string> }) =>
+    measure([server.pid], () =>
+      drive({ origin: server.origin, connections: options.connections, durationMs: options.durationMs, next, classify: classifyGraphQL }),
+    );
+
+  const bare = await bareHttpServer();
+  const httpCeiling = await drive({
+    origin: bare.origin,
+    connections: options.connections,
+    durationMs: Math.min(options.durationMs, 10_000),
+    next: () => ({ path: '/graphql', body: '{"query":"{ ok }"}' }),
+    classify: (status) => (status === 200 ? 'ok' : `http ${status}`),
+  });
+  await bare.close();
+  console.log(`ceiling bare node:http: ${httpCeiling.throughput.toFixed(0)} req/s`);
+
+  if (options.scenarios.includes('reserve-spread')) {
+    console.log('reserve-spread');
+    const run = await load((client) => reserveRequest(spreadStay(3), client));
+    await audit('reserve-spread');
+    const raw = await rawReserve(databaseUrl, DB_POOL, options.connections, options.durationMs, () => spreadStay(3));
+    await audit('raw reserve-spread');
+    rows.push({ scenario: 'reserve-spread', result: run.result, peakRssMb: run.peakRssMb, cpuPercent: run.cpuPercent, ceiling: { name: 'raw SQL', result: raw } });
+  }
+  if (options.scenarios.includes('reserve-hot')) {
+    console.log('reserve-hot');
+    const run = await load((client) => reserveRequest(hotStay, client));
+    await audit('reserve-hot');
+    const raw = await rawReserve(databaseUrl, DB_POOL, options.connections, options.durationMs, () => hotStay);
+    await audit('raw reserve-hot');
+    rows.push({ scenario: 'reserve-hot', result: run.result, peakRssMb: run.peakRssMb, cpuPercent: run.cpuPercent, ceiling: { name: 'raw SQL', result: raw } });
+  }
+  if (options.scenarios.includes('search')) {
+    console.log('search');
+    const run = await load(() => {
+      const stay = spreadStay(7);
+      return { path: '/graphql', body: JSON.stringify({ query: SEARCH, variables: { h: stay.hotelId, in: stay.checkIn, out: stay.checkOut } }) };
+    });
+    await audit('search');
+    rows.push({ scenario: 'search', result: run.result, peakRssMb: run.peakRssMb, cpuPercent: run.cpuPercent, ceiling: { name: 'bare node:http', result: httpCeiling } });
+  }
+  let fan: { result: FanoutResult; peakRssMb: number; cpuPercent: number } | undefined;
+  if (options.scenarios.includes('fanout')) {
+    console.log(`fanout: ${options.subscribers} subscribers over two servers`);
+    const second = await startServer(env);
+    const hotelId = catalog.hotels[0];
+    const roomTypeId = catalog.roomTypes.find(([h]) => h === hotelId)![1];
+    let n = 0;
+    const book = async () => {
+      const start = 1 + (n++ % (nights - 1));
+      const stay = { hotelId, roomTypeId, checkIn: addDays(today, start), checkOut: addDays(today, start + 1), nights: 1 };
+      const request = reserveRequest(stay, 0);
+      await fetch(`${server.origin}${request.path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...request.headers }, body: request.body });
+    };
+    fan = await measure([server.pid, second.pid], () => fanout([server, second], hotelId, options.subscribers, 20, book));
+    await second.stop();
+    await audit('fanout');
+  }
+
+  await server.stop();
+  await orm.close();
+  await db.end();
+  await admin.query(`drop database if exists "${name}" with (force)`);
+  await admin.end();
+
+  const report = render(options, loadSeconds, rows, fan, httpCeiling);
+  console.log('\n' + report);
+  if (options.record) writeFileSync(path.join(root, 'bench/RESULTS.md'), resultsFile(report));
+  if (failures.length) {
+    console.error(`\nINVARIANTS VIOLATED:\n${failures.join('\n')}`);
+    process.exit(1);
+  }
+}
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+const f = (n: number, digits = 0) => n.toFixed(digits);
+
+function render(options: BenchOptions, loadSeconds: number, rows: Row[], fan: { result: FanoutResult; peakRssMb: number; cpuPercent: number } | undefined, http: LoadResult): string {
+  const s = options.scale;
+  const lines = [
+    `scale ${s.name}: ${s.hotels} hotels x ${s.roomTypesPerHotel} room types x ${s.roomsPerRoomType} rooms (${s.hotels * s.roomTypesPerHotel * s.roomsPerRoomType} rooms), ${s.nights} nights; seeded in ${f(loadSeconds, 1)} s`,
+    `${options.connections} clients, ${options.durationMs / 1000} s per scenario; bare node:http ceiling ${f(http.throughput)} req/s`,
+    '',
+    '| scenario | req/s | p50 ms | p95 ms | p99 ms | outcomes | server RSS MB | server CPU % | ceiling | ceiling req/s | ratio |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const row of rows) {
+    const r = row.result;
+    const outcomes = Object.entries(r.outcomes).map(([k, v]) => `${k} ${v}`).join(', ');
+    const ceiling = row.ceiling;
+    lines.push(
+      `| ${row.scenario} | ${f(r.throughput)} | ${f(r.latencyMs.p50, 1)} | ${f(r.latencyMs.p95, 1)} | ${f(r.latencyMs.p99, 1)} | ${outcomes} | ${f(row.peakRssMb ?? 0)} | ${f(row.cpuPercent ?? 0)} | ${ceiling?.name ?? ''} | ${ceiling ? f(ceiling.result.throughput) : ''} | ${ceiling ? f((100 * r.throughput) / ceiling.result.throughput) + '%' : ''} |`,
+    );
+  }
+  for (const row of rows.filter((r) => r.ceiling?.name === 'raw SQL')) {
+    const c = row.ceiling!.result;
+    lines.push(`\nraw SQL ${row.scenario}: p50 ${f(c.latencyMs.p50, 1)} ms, p99 ${f(c.latencyMs.p99, 1)} ms, outcomes ${JSON.stringify(c.outcomes)}`);
+  }
+  if (fan) {
+    const r = fan.result;
+    lines.push(
+      `\nfanout: ${r.subscribers} subscribers on two servers, ${r.events} reservations, ${r.deliveries} deliveries, ${r.missing} missing, ${r.duplicates} duplicates; commit-to-delivery p50 ${f(r.latencyMs.p50)} ms, p99 ${f(r.latencyMs.p99)} ms, max ${f(r.latencyMs.max)} ms; peak RSS ${f(fan.peakRssMb)} MB (largest server), CPU ${f(fan.cpuPercent)} % (both servers)`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function resultsFile(report: string): string {
+  return `# Benchmark results\n\nLatest \`npm run bench -- --record\` on this machine (2 cores). See README "Benchmarks".\n\n${report}\n`;
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
