@@ -12,7 +12,7 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** The real server, as `npm start` runs it, in a process of its own. */
+/** The real server, as `npm start` runs it (the compiled build), in a process of its own. */
 export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
   // BENCH_CPU_PROF=dir writes a V8 CPU profile of each server there when it stops.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];

@@ -40,6 +40,8 @@ async function main(): Promise<void> {
   const databaseUrl = withDatabase(adminUrl, name);
   console.log(`bench: scale ${options.scale.name}, ${options.durationMs / 1000} s per scenario, ${options.connections} clients`);
 
+  // The servers run the compiled build, as `npm start` does.
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`drop database if exists "${name}" with (force)`);
@@ -141,14 +143,20 @@ async function main(): Promise<void> {
   if (options.scenarios.includes('fanout')) {
     console.log(`fanout: ${options.subscribers} subscribers over two servers`);
     const second = await startServer(env);
-    const hotelId = catalog.hotels[0];
-    const roomTypeId = catalog.roomTypes.find(([h]) => h === hotelId)![1];
+    // The hot room type never sells out, so every booking is one event.
+    const { hotelId, roomTypeId } = catalog.hot;
     let n = 0;
     const book = async () => {
       const start = 1 + (n++ % (nights - 1));
       const stay = { hotelId, roomTypeId, checkIn: addDays(today, start), checkOut: addDays(today, start + 1), nights: 1 };
       const request = reserveRequest(stay, 0);
-      await fetch(`${server.origin}${request.path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...request.headers }, body: request.body });
+      const response = await fetch(`${server.origin}${request.path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...request.headers },
+        body: request.body,
+      });
+      const outcome = classifyGraphQL(response.status, await response.text());
+      if (outcome !== 'ok') throw new Error(`fanout booking failed: ${outcome}`);
     };
     fan = await measure([server.pid, second.pid], () => fanout([server, second], hotelId, options.subscribers, 20, book));
     await second.stop();
