@@ -99,8 +99,13 @@ export class IdempotencyStore {
     );
   }
 
-  async finish(scope: KeyScope, outcome: { reservationId?: string | null; error?: DomainError }): Promise<void> {
-    await this.em.execute(
+  /** Records the outcome; pass `tx` to record it in the transaction that produced it. */
+  async finish(
+    scope: KeyScope,
+    outcome: { reservationId?: string | null; error?: DomainError },
+    tx: EntityManager = this.em,
+  ): Promise<void> {
+    await tx.execute(
       `update idempotency_key set state = 'done', reservation_id = coalesce(?, reservation_id),
          error_code = ?, error_message = ?
        where principal = ? and operation = ? and key = ?`,

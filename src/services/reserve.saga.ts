@@ -1,14 +1,13 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { DeadlockException, LockWaitTimeoutException, OptimisticLockError } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Hotel } from '../entities/hotel.entity.js';
+import { isId } from '../entities/id.js';
 import { Reservation, ReservationStatus } from '../entities/reservation.entity.js';
 import { RoomType } from '../entities/room-type.entity.js';
 import type { BookingDeps } from './booking.deps.js';
 import type { Caller } from './caller.js';
-import { badInput, DomainError, ErrorCode } from './errors.js';
+import { badInput, DomainError, ErrorCode, notFound } from './errors.js';
 import { IdempotencyStore, requestHash, validateKey, type KeyScope } from './idempotency.service.js';
-import { findOrNotFound } from './lookup.js';
 import { withDeadline, type ChargeOutcome } from './payment-gateway.js';
 import { holdNights, transition, type HoldRequest } from './reservation-ledger.js';
 import { assertNotPast, validateStayShape } from './stay.validation.js';
@@ -49,8 +48,11 @@ export class ReserveSaga {
     const guest = validateGuest(data.guest);
     const token = data.paymentToken.trim();
     if (token.length < 1 || token.length > 255) throw badInput('paymentToken', 'must be 1 to 255 characters');
-    const roomType = await findOrNotFound(this.em, RoomType, 'RoomType', data.roomTypeId);
-    const hotel = await this.em.findOneOrFail(Hotel, roomType.hotel.id);
+    const roomType = isId(data.roomTypeId)
+      ? await this.em.findOne(RoomType, data.roomTypeId, { populate: ['hotel'] })
+      : null;
+    if (!roomType) throw notFound('RoomType', data.roomTypeId);
+    const hotel = roomType.hotel.getEntity();
     // Today's date is checked only for new bookings: a replay answers as the first time did.
     const stay = validateStayShape(data);
 
@@ -102,17 +104,15 @@ export class ReserveSaga {
       // The gateway did not answer: the hold stays until the sweeper asks it how the charge ended.
       return this.finish(scope, reservation);
     }
-    const settled = await this.settle(reservation, outcome);
+    const settled = await this.settle(scope, reservation, outcome);
     await this.step('finalized', settled.id);
-    return this.conclude(scope, settled);
+    return answer(settled);
   }
 
   /** Records the outcome under the key and answers with it: the reservation, or PAYMENT_DECLINED. */
   private async conclude(scope: KeyScope, reservation: Reservation): Promise<Reservation> {
-    if (reservation.status !== ReservationStatus.REJECTED) return this.finish(scope, reservation);
-    const declined = new DomainError(ErrorCode.PAYMENT_DECLINED, 'The payment was declined');
-    await this.keys.finish(scope, { reservationId: reservation.id, error: declined });
-    throw declined;
+    await this.keys.finish(scope, outcomeOf(reservation));
+    return answer(reservation);
   }
 
   /** Step 2, retried on conflicts: optimistic first, then row locks in date order; BUSY when all attempts fail. */
@@ -175,11 +175,14 @@ export class ReserveSaga {
    * PENDING meanwhile (the sweeper expired it, the guest cancelled), money that was
    * taken goes back: a charge is never kept without a CONFIRMED reservation.
    */
-  private async settle(reservation: Reservation, outcome: ChargeOutcome): Promise<Reservation> {
+  private async settle(scope: KeyScope, reservation: Reservation, outcome: ChargeOutcome): Promise<Reservation> {
     const status = outcome.status === 'succeeded' ? ReservationStatus.CONFIRMED : ReservationStatus.REJECTED;
-    const { moved, reservation: current } = await this.em.transactional((tx) =>
-      transition(tx, reservation.id, [ReservationStatus.PENDING], status, (r) => r.hotel.loadOrFail()),
-    );
+    const { moved, reservation: current } = await this.em.transactional(async (tx) => {
+      const moved = await transition(tx, reservation.id, [ReservationStatus.PENDING], status, (r) => r.hotel.loadOrFail());
+      // The key's outcome commits with the transition: one transaction fewer per booking.
+      await this.keys.finish(scope, outcomeOf(moved.reservation), tx);
+      return moved;
+    });
     if (!moved && outcome.status === 'succeeded' && current.status !== ReservationStatus.CONFIRMED) {
       await refundCharge(this.deps, current.id);
     }
@@ -205,6 +208,21 @@ export async function refundCharge(deps: BookingDeps, reservationId: string): Pr
     deps.logger.error({ err: error, reservationId }, 'refund failed; will retry');
     return false;
   }
+}
+
+const declined = () => new DomainError(ErrorCode.PAYMENT_DECLINED, 'The payment was declined');
+
+/** What the idempotency key remembers of a settled reservation. */
+function outcomeOf(reservation: Reservation): { reservationId: string; error?: DomainError } {
+  return reservation.status === ReservationStatus.REJECTED
+    ? { reservationId: reservation.id, error: declined() }
+    : { reservationId: reservation.id };
+}
+
+/** The client's answer: the reservation, or PAYMENT_DECLINED when its payment was refused. */
+function answer(reservation: Reservation): Reservation {
+  if (reservation.status === ReservationStatus.REJECTED) throw declined();
+  return reservation;
 }
 
 function validateGuest(guest: { name: string; email: string }) {

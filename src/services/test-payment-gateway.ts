@@ -1,4 +1,4 @@
-import { raw, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { TestGatewayCharge } from '../entities/test-gateway-charge.entity.js';
 import type { ChargeLookup, ChargeOutcome, ChargeRequest, PaymentGateway } from './payment-gateway.js';
@@ -11,35 +11,26 @@ export const TEST_TOKENS = { ok: 'tok_ok', declined: 'tok_declined', timeout: 't
  * ledger table, so tests can check exactly what was charged and refunded.
  */
 export class TestPaymentGateway implements PaymentGateway {
-  /** `em` is forked per call: the gateway is another system, outside the caller's transaction. */
+  /** The gateway is another system: it works outside the caller's transaction, on the root context. */
   constructor(private readonly em: EntityManager) {}
 
   async charge(request: ChargeRequest, signal: AbortSignal): Promise<ChargeOutcome> {
     if (request.token === TEST_TOKENS.timeout) return hang(signal);
-    const em = this.em.fork();
-    const previous = await em.findOne(TestGatewayCharge, { idempotencyKey: request.idempotencyKey });
-    if (previous) return outcomeOf(previous);
-    const succeeded = request.token === TEST_TOKENS.ok;
-    em.create(TestGatewayCharge, {
-      idempotencyKey: request.idempotencyKey,
-      token: request.token,
-      amountMinor: request.amountMinor,
-      currency: request.currency,
-      status: succeeded ? 'succeeded' : 'declined',
-    });
-    try {
-      await em.flush();
-    } catch (error) {
-      // The same key charged twice at once: the first one's outcome stands.
-      if (!(error instanceof UniqueConstraintViolationException)) throw error;
-      return outcomeOf(await this.em.fork().findOneOrFail(TestGatewayCharge, { idempotencyKey: request.idempotencyKey }));
-    }
-    return succeeded ? { status: 'succeeded' } : { status: 'declined', reason: 'card declined' };
+    const status = request.token === TEST_TOKENS.ok ? 'succeeded' : 'declined';
+    // One statement: the first charge of a key is recorded, a repeat (or a race) changes nothing.
+    const inserted = await this.em.execute<{ status: string }[]>(
+      `insert into test_gateway_charge (idempotency_key, token, amount_minor, currency, status, refunded_minor, created_at)
+       values (?, ?, ?, ?, ?, 0, now()) on conflict (idempotency_key) do nothing returning status`,
+      [request.idempotencyKey, request.token, request.amountMinor, request.currency, status],
+    );
+    if (inserted.length === 1) return outcomeOf(status);
+    const previous = await this.lookup(request.idempotencyKey);
+    return previous.status === 'none' ? outcomeOf(status) : previous;
   }
 
   async lookup(idempotencyKey: string): Promise<ChargeLookup> {
     const charge = await this.em.fork().findOne(TestGatewayCharge, { idempotencyKey });
-    return charge ? outcomeOf(charge) : { status: 'none' };
+    return charge ? outcomeOf(charge.status) : { status: 'none' };
   }
 
   async refund(idempotencyKey: string): Promise<void> {
@@ -52,8 +43,8 @@ export class TestPaymentGateway implements PaymentGateway {
   }
 }
 
-function outcomeOf(charge: TestGatewayCharge): ChargeOutcome {
-  return charge.status === 'succeeded' ? { status: 'succeeded' } : { status: 'declined', reason: 'card declined' };
+function outcomeOf(status: string): ChargeOutcome {
+  return status === 'succeeded' ? { status: 'succeeded' } : { status: 'declined', reason: 'card declined' };
 }
 
 function hang(signal: AbortSignal): Promise<never> {
