@@ -187,7 +187,7 @@ export class InventoryService {
     const stocked = data.nights.get(roomTypeId)!;
     const dates = onlyStocked ? [...stocked.keys()].sort() : validateRange(from, to);
     const days = viewsFor(data, roomTypeId, dates);
-    recordAvailabilityChange(tx, { hotelId: hotel.id, roomTypeId, currency: hotel.currency, days });
+    await recordAvailabilityChange(tx, { hotelId: hotel.id, roomTypeId, currency: hotel.currency, days });
     return withCurrency(days, hotel.currency);
   }
 

@@ -27,10 +27,10 @@ export interface AvailabilityEvent {
  * Records that these nights changed, in the caller's transaction: the event
  * commits with the change or not at all. The relay publishes it later.
  */
-export function recordAvailabilityChange(
+export async function recordAvailabilityChange(
   em: EntityManager,
   change: { hotelId: string; roomTypeId: string; currency: string; days: readonly DayView[] },
-): void {
+): Promise<void> {
   if (change.days.length === 0) return;
   const money = (minor: number | null) =>
     minor === null ? null : { amount: formatAmount(minor, change.currency), currency: change.currency };
@@ -49,10 +49,19 @@ export function recordAvailabilityChange(
     })),
     at: new Date().toISOString(),
   };
-  em.create(OutboxEvent, {
-    eventId: payload.eventId,
-    topic: AVAILABILITY_TOPIC,
-    hotelId: change.hotelId,
-    payload,
-  });
+  await recordEvent(em, AVAILABILITY_TOPIC, change.hotelId, payload);
+}
+
+/**
+ * Inserts the event at once, in the caller's transaction, without the unit of work:
+ * events are only written. Callers write it after taking the row locks of what changed,
+ * so its `seq` follows the commit order of changes to the same rows.
+ */
+export async function recordEvent<Payload extends { eventId: string }>(
+  em: EntityManager,
+  topic: string,
+  hotelId: string,
+  payload: Payload,
+): Promise<void> {
+  await em.insert(OutboxEvent, { eventId: payload.eventId, topic, hotelId, payload, createdAt: new Date() });
 }

@@ -3,13 +3,10 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Hotel } from '../entities/hotel.entity.js';
 import { newId } from '../entities/id.js';
 import { InventoryNight } from '../entities/inventory-night.entity.js';
-import { OutboxEvent } from '../entities/outbox-event.entity.js';
-import { PricingRule } from '../entities/pricing-rule.entity.js';
 import { Reservation, ReservationStatus } from '../entities/reservation.entity.js';
-import { RoomRate } from '../entities/room-rate.entity.js';
 import { DomainError, ErrorCode } from './errors.js';
-import { dayViews } from './inventory-days.js';
-import { recordAvailabilityChange } from './outbox.js';
+import { dayViews, loadStayData } from './inventory-days.js';
+import { recordAvailabilityChange, recordEvent } from './outbox.js';
 import { nightlyRate } from './pricing.js';
 import type { Stay } from './stay.validation.js';
 
@@ -42,11 +39,7 @@ export async function holdNights(tx: EntityManager, request: HoldRequest, lock: 
     refresh: true,
     ...(lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {}),
   });
-  const [rates, rules] = await Promise.all([
-    tx.find(RoomRate, range),
-    tx.find(PricingRule, { roomType: roomTypeId }),
-  ]);
-  const rateOf = new Map(rates.map((rate) => [rate.date, rate.amountMinor]));
+  const { rates: rateOf, rules } = await loadPricing(tx, roomTypeId, stay.checkIn, stay.checkOut);
   if (nights.length !== stay.nights.length || stay.nights.some((date) => !rateOf.has(date))) {
     throw soldOut('Some nights of this stay are not on sale');
   }
@@ -74,14 +67,15 @@ export async function holdNights(tx: EntityManager, request: HoldRequest, lock: 
     currency: hotel.currency,
     holdExpiresAt: request.holdExpiresAt,
   });
-  recordAvailabilityChange(tx, {
+  await tx.flush();
+  // After the flush: the nights' row locks are held, so the events' order is the commit order.
+  await recordAvailabilityChange(tx, {
     hotelId: hotel.id,
     roomTypeId,
     currency: hotel.currency,
     days: dayViews(stay.nights, new Map(nights.map((n) => [n.date, n])), rateOf, rules),
   });
-  recordStatus(tx, reservation);
-  await tx.flush();
+  await recordStatus(tx, reservation);
   return reservation;
 }
 
@@ -99,39 +93,38 @@ export async function releaseNights(tx: EntityManager, reservation: Reservation,
     refresh: true,
   });
   for (const night of nights) night.reserved -= reservation.rooms;
-  const [rates, rules] = await Promise.all([
-    tx.find(RoomRate, range),
-    tx.find(PricingRule, { roomType: roomTypeId }),
-  ]);
-  recordAvailabilityChange(tx, {
+  const { rates, rules } = await loadPricing(tx, roomTypeId, reservation.checkIn, reservation.checkOut);
+  await recordAvailabilityChange(tx, {
     hotelId: hotel.id,
     roomTypeId,
     currency: hotel.currency,
     days: dayViews(
       nights.map((n) => n.date),
       new Map(nights.map((n) => [n.date, n])),
-      new Map(rates.map((r) => [r.date, r.amountMinor])),
+      rates,
       rules,
     ),
   });
 }
 
+/** The stay's base rates and the room type's rules, as plain values (only read, never written). */
+async function loadPricing(tx: EntityManager, roomTypeId: string, from: string, to: string) {
+  const data = await loadStayData(tx, [roomTypeId], from, to);
+  return { rates: data.rates.get(roomTypeId)!, rules: data.rules.get(roomTypeId)! };
+}
+
 /** A reservation's status change, for consumers of the event stream. */
-export function recordStatus(tx: EntityManager, reservation: Reservation): void {
-  tx.create(OutboxEvent, {
+export async function recordStatus(tx: EntityManager, reservation: Reservation): Promise<void> {
+  await recordEvent(tx, RESERVATION_TOPIC, reservation.hotel.id, {
     eventId: newId(),
-    topic: RESERVATION_TOPIC,
-    hotelId: reservation.hotel.id,
-    payload: {
-      reservationId: reservation.id,
+    reservationId: reservation.id,
       hotelId: reservation.hotel.id,
       roomTypeId: reservation.roomType.id,
       status: reservation.status,
       checkIn: reservation.checkIn,
       checkOut: reservation.checkOut,
-      rooms: reservation.rooms,
-      at: new Date().toISOString(),
-    },
+    rooms: reservation.rooms,
+    at: new Date().toISOString(),
   });
 }
 
@@ -160,7 +153,7 @@ export async function transition(
   reservation.holdExpiresAt = null;
   Object.assign(reservation, changes);
   if (heldBefore && !holdsAfter) await releaseNights(tx, reservation, await hotelOf(reservation));
-  recordStatus(tx, reservation);
   await tx.flush();
+  await recordStatus(tx, reservation);
   return { moved: true, reservation };
 }
