@@ -5,8 +5,7 @@ import { addDays } from '../src/services/dates.js';
 import { RESERVE, reserveInput, stockedRoomType } from './helpers/booking.js';
 import { connect, quiet, until, watch, type Watcher } from './helpers/live.js';
 import { freePort, RedisProcess, redisServerInstalled } from './helpers/redis-process.js';
-import { isolatedDatabase } from './helpers/saga.js';
-import { openTestDatabase, startTestServer, testConfig, type TestServer } from './helpers/server.js';
+import { isolatedDatabase, openTestDatabase, startTestServer, testConfig, type TestServer } from './helpers/server.js';
 
 /**
  * PostgreSQL is the source of truth; Redis can go away. Two instances share a database

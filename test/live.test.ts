@@ -6,8 +6,7 @@ import { CANCEL, RESERVE, reserveInput, SET_INVENTORY, SET_RATES, stockedRoomTyp
 import { createHotel, createRoomType } from './helpers/catalog.js';
 import { connect, quiet, until, watch, wsUrl, type Watcher } from './helpers/live.js';
 import type { Orm } from '../src/infra/database.js';
-import { isolatedDatabase } from './helpers/saga.js';
-import { openTestDatabase, startTestServer, testConfig, type TestServer } from './helpers/server.js';
+import { isolatedDatabase, openTestDatabase, startTestServer, testConfig, type TestServer } from './helpers/server.js';
 
 /**
  * Live availability through the real graphql-ws client. With REDIS_URL two server

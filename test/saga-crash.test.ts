@@ -6,7 +6,6 @@ import { invariantViolations, RESERVE, reserveInput, stockedRoomType, type Reser
 import { errorCode } from './helpers/graphql.js';
 import {
   chargesOf,
-  isolatedDatabase,
   moneyKept,
   reservationsOf,
   reservationsOfHotel,
@@ -14,7 +13,7 @@ import {
   startSibling,
   times,
 } from './helpers/saga.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { isolatedDatabase, startTestServer, type TestServer } from './helpers/server.js';
 
 /**
  * The saga commits step by step; a crash between any two steps must still end in a

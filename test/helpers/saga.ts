@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { AppOptions } from '../../src/app.js';
 import type { Config } from '../../src/infra/config.js';
 import type { Orm } from '../../src/infra/database.js';
-import { openTestDatabase, startTestServer, testConfig, type TestServer } from './server.js';
+import { startTestServer, type TestServer } from './server.js';
 
 /** What the booking tests read back from the database, beside what the API shows. */
 export interface ReservationRow {
@@ -88,26 +87,4 @@ export async function startSibling(
 ): Promise<TestServer> {
   const sibling = await startTestServer({ booking: primary.config.booking, ...overrides }, { orm: primary.orm, booking });
   return { ...sibling, stop: () => sibling.app.stop() };
-}
-
-/**
- * A database of its own, migrated: a fresh database in the same PostgreSQL cluster
- * (DATABASE_URL), or a fresh in-memory PGlite. For tests whose counts must not see
- * what other test files, running at the same time, do to the shared database.
- * `drop()` removes it; close its ORM first.
- */
-export async function isolatedDatabase(admin: Orm): Promise<{ orm: Orm; drop(): Promise<void> }> {
-  const config = testConfig();
-  if (!config.databaseUrl) return { orm: await openTestDatabase(config), drop: async () => undefined };
-  const name = `rs_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  await admin.em.getConnection().execute(`create database "${name}"`);
-  const url = new URL(config.databaseUrl);
-  url.pathname = `/${name}`;
-  const orm = await openTestDatabase({ ...config, databaseUrl: url.toString() }, 10);
-  return {
-    orm,
-    drop: async () => {
-      await admin.em.getConnection().execute(`drop database if exists "${name}" with (force)`);
-    },
-  };
 }

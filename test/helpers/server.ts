@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import 'reflect-metadata';
 import { Writable } from 'node:stream';
 import { startApp, type App, type AppOptions } from '../../src/app.js';
@@ -63,6 +64,28 @@ export async function startTestServer(
     stop: async () => {
       await app.stop();
       await orm.close();
+    },
+  };
+}
+
+/**
+ * A database of its own, migrated: a fresh database in the same PostgreSQL cluster
+ * (DATABASE_URL), or a fresh in-memory PGlite. For tests whose counts must not see
+ * what other test files, running at the same time, do to the shared database.
+ * `drop()` removes it; close its ORM first.
+ */
+export async function isolatedDatabase(admin: Orm): Promise<{ orm: Orm; drop(): Promise<void> }> {
+  const config = testConfig();
+  if (!config.databaseUrl) return { orm: await openTestDatabase(config), drop: async () => undefined };
+  const name = `rs_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  await admin.em.getConnection().execute(`create database "${name}"`);
+  const url = new URL(config.databaseUrl);
+  url.pathname = `/${name}`;
+  const orm = await openTestDatabase({ ...config, databaseUrl: url.toString() }, 10);
+  return {
+    orm,
+    drop: async () => {
+      await admin.em.getConnection().execute(`drop database if exists "${name}" with (force)`);
     },
   };
 }
