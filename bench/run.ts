@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { signToken } from '../src/infra/auth.js';
@@ -171,7 +171,7 @@ async function main(): Promise<void> {
 
   const report = render(options, loadSeconds, rows, fan, httpCeiling);
   console.log('\n' + report);
-  if (options.record) writeFileSync(path.join(root, 'bench/RESULTS.md'), resultsFile(report));
+  if (options.record) record(report);
   if (failures.length) {
     console.error(`\nINVARIANTS VIOLATED:\n${failures.join('\n')}`);
     process.exit(1);
@@ -216,8 +216,16 @@ function render(options: BenchOptions, loadSeconds: number, rows: Row[], fan: { 
   return lines.join('\n');
 }
 
-function resultsFile(report: string): string {
-  return `# Benchmark results\n\nLatest \`npm run bench -- --record\` on this machine (2 cores). See README "Benchmarks".\n\n${report}\n`;
+/** Puts the report between the markers of bench/RESULTS.md, keeping the history and notes around it. */
+function record(report: string): void {
+  const file = path.join(root, 'bench/RESULTS.md');
+  const [start, end] = ['<!-- latest-run -->', '<!-- /latest-run -->'];
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : `# Benchmark results\n\n${start}\n${end}\n`;
+  const from = current.indexOf(start);
+  const to = current.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`bench/RESULTS.md has no ${start} ... ${end} markers`);
+  const stamp = `Recorded ${new Date().toISOString().slice(0, 10)} by \`npm run bench -- --record\`.`;
+  writeFileSync(file, `${current.slice(0, from + start.length)}\n${stamp}\n\n${report}\n${current.slice(to)}`);
 }
 
 main().catch((error) => {
