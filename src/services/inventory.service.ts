@@ -93,7 +93,7 @@ export class InventoryService {
         }
       }
       await tx.flush();
-      return this.recordChange(tx, hotel, roomType.id, data.from, data.to);
+      return this.recordChange(tx, hotel, roomType.id, data.from, data.to, dates);
     });
   }
 
@@ -118,7 +118,7 @@ export class InventoryService {
         else tx.create(RoomRate, { roomType: roomType.id, hotel: hotel.id, date, amountMinor });
       }
       await tx.flush();
-      return this.recordChange(tx, hotel, roomType.id, data.from, data.to);
+      return this.recordChange(tx, hotel, roomType.id, data.from, data.to, dates);
     });
   }
 
@@ -137,7 +137,7 @@ export class InventoryService {
       for (const rule of rules) tx.create(PricingRule, { roomType: current.id, hotel: hotel.id, ...rule });
       await tx.flush();
       // The rules reprice every night on sale from today on.
-      await this.recordChange(tx, hotel, roomType.id, from, to, true);
+      await this.recordChange(tx, hotel, roomType.id, from, to);
       return current;
     });
   }
@@ -170,22 +170,24 @@ export class InventoryService {
     await tx.flush();
     for (const [roomTypeId, changed] of byRoomType) {
       const last = changed[changed.length - 1].date;
-      await this.recordChange(tx, hotel, roomTypeId, changed[0].date, addDays(last, 1), true);
+      await this.recordChange(tx, hotel, roomTypeId, changed[0].date, addDays(last, 1));
     }
   }
 
-  /** Writes the availability event for [from, to) with the values as they now are. */
+  /**
+   * Writes the availability event for the nights of [from, to) with their values as
+   * they now are: the `dates` given, or else every night that has inventory.
+   */
   private async recordChange(
     tx: EntityManager,
     hotel: Hotel,
     roomTypeId: string,
     from: string,
     to: string,
-    onlyStocked = false,
+    dates?: readonly string[],
   ): Promise<InventoryDay[]> {
     const data = await loadStayData(tx, [roomTypeId], from, to);
-    const stocked = data.nights.get(roomTypeId)!;
-    const dates = onlyStocked ? [...stocked.keys()].sort() : validateRange(from, to);
+    dates ??= [...data.nights.get(roomTypeId)!.keys()].sort();
     const days = viewsFor(data, roomTypeId, dates);
     await recordAvailabilityChange(tx, { hotelId: hotel.id, roomTypeId, currency: hotel.currency, days });
     return withCurrency(days, hotel.currency);

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Hotel } from '../entities/hotel.entity.js';
 import { newId } from '../entities/id.js';
 import { InventoryNight } from '../entities/inventory-night.entity.js';
-import { Reservation, ReservationStatus } from '../entities/reservation.entity.js';
+import { HOLDING_STATUSES, Reservation, ReservationStatus } from '../entities/reservation.entity.js';
 import { DomainError, ErrorCode } from './errors.js';
 import { dayViews, loadStayData } from './inventory-days.js';
 import { recordAvailabilityChange, recordEvent } from './outbox.js';
@@ -118,37 +118,38 @@ export async function recordStatus(tx: EntityManager, reservation: Reservation):
   await recordEvent(tx, RESERVATION_TOPIC, reservation.hotel.id, {
     eventId: newId(),
     reservationId: reservation.id,
-      hotelId: reservation.hotel.id,
-      roomTypeId: reservation.roomType.id,
-      status: reservation.status,
-      checkIn: reservation.checkIn,
-      checkOut: reservation.checkOut,
+    hotelId: reservation.hotel.id,
+    roomTypeId: reservation.roomType.id,
+    status: reservation.status,
+    checkIn: reservation.checkIn,
+    checkOut: reservation.checkOut,
     rooms: reservation.rooms,
     at: new Date().toISOString(),
   });
 }
 
 /**
- * Moves a reservation out of PENDING or CONFIRMED into `status`, giving back its
- * nights when the new status holds none. Locks the reservation row first, so the
- * saga, a cancel and the sweeper cannot both move it. Returns false, changing
- * nothing, when it is not in one of `from`.
+ * Moves a reservation from one of `from` into `status`, giving back its nights when
+ * the new status holds none. Locks the reservation row first, so the saga, a cancel
+ * and the sweeper cannot both move it. Answers `moved: false`, changing nothing, when
+ * it is in none of `from`.
  */
 export async function transition(
   tx: EntityManager,
   reservationId: string,
   from: readonly ReservationStatus[],
   status: ReservationStatus,
-  hotelOf: (reservation: Reservation) => Promise<Hotel>,
   changes: Partial<Pick<Reservation, 'refundDue' | 'cancelReason'>> = {},
+  hotelOf: (reservation: Reservation) => Promise<Hotel> = (r) => r.hotel.loadOrFail(),
 ): Promise<{ moved: boolean; reservation: Reservation }> {
   const reservation = await tx.findOneOrFail(Reservation, reservationId, {
     lockMode: LockMode.PESSIMISTIC_WRITE,
     refresh: true,
   });
   if (!from.includes(reservation.status)) return { moved: false, reservation };
-  const heldBefore = reservation.status === ReservationStatus.PENDING || reservation.status === ReservationStatus.CONFIRMED;
-  const holdsAfter = status === ReservationStatus.PENDING || status === ReservationStatus.CONFIRMED;
+  const holds = (s: ReservationStatus) => (HOLDING_STATUSES as readonly ReservationStatus[]).includes(s);
+  const heldBefore = holds(reservation.status);
+  const holdsAfter = holds(status);
   reservation.status = status;
   reservation.holdExpiresAt = null;
   Object.assign(reservation, changes);

@@ -11,7 +11,7 @@ import { IdempotencyStore, requestHash, type KeyScope } from './idempotency.serv
 import { findOrNotFound } from './lookup.js';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageRequest } from './pagination.js';
 import { transition } from './reservation-ledger.js';
-import { refundCharge } from './reserve.saga.js';
+import { payBackDueRefund } from './refunds.js';
 
 export interface CancelData {
   id: string;
@@ -110,14 +110,13 @@ export class ReservationService {
         current.id,
         [current.status],
         paid ? ReservationStatus.REFUNDED : ReservationStatus.CANCELLED,
-        async () => hotel,
         { cancelReason: reason, refundDue: paid },
+        async () => hotel,
       );
       return { reservation, refund: paid };
     });
-    if (refund && (await refundCharge(this.deps, reservation.id))) {
-      await this.em.nativeUpdate(Reservation, { id: reservation.id }, { refundDue: false });
-      // The update bumped the version: answer with the row as stored.
+    if (refund && (await payBackDueRefund(this.em, this.deps, reservation.id))) {
+      // Clearing refund_due bumped the version: answer with the row as stored.
       return this.em.findOneOrFail(Reservation, reservation.id, { refresh: true });
     }
     return reservation;

@@ -9,6 +9,7 @@ import type { Caller } from './caller.js';
 import { badInput, DomainError, ErrorCode, notFound } from './errors.js';
 import { IdempotencyStore, requestHash, validateKey, type KeyScope } from './idempotency.service.js';
 import { withDeadline, type ChargeOutcome } from './payment-gateway.js';
+import { refundCharge } from './refunds.js';
 import { holdNights, transition, type HoldRequest } from './reservation-ledger.js';
 import { assertNotPast, validateStayShape } from './stay.validation.js';
 
@@ -71,14 +72,6 @@ export class ReserveSaga {
       return this.em.findOneOrFail(Reservation, claim.reservationId!, { refresh: true });
     }
     await this.step('claimed', claim.reservationId);
-    if (!claim.reservationId) {
-      try {
-        assertNotPast(stay, hotel.timezone);
-      } catch (error) {
-        await this.keys.release(scope);
-        throw error;
-      }
-    }
 
     let reservation: Reservation;
     if (claim.reservationId) {
@@ -86,7 +79,13 @@ export class ReserveSaga {
       reservation = await this.em.findOneOrFail(Reservation, claim.reservationId, { refresh: true });
       if (reservation.status !== ReservationStatus.PENDING) return this.conclude(scope, reservation);
     } else {
-      const held = await this.hold(scope, {
+      try {
+        assertNotPast(stay, hotel.timezone);
+      } catch (error) {
+        await this.keys.release(scope);
+        throw error;
+      }
+      reservation = await this.hold(scope, {
         hotel,
         roomTypeId: roomType.id,
         stay,
@@ -94,7 +93,6 @@ export class ReserveSaga {
         guest,
         holdExpiresAt: new Date(Date.now() + this.deps.settings.holdTtlMs),
       });
-      reservation = held;
       await this.step('held', reservation.id);
     }
 
@@ -102,7 +100,7 @@ export class ReserveSaga {
     await this.step('charged', reservation.id);
     if (!outcome) {
       // The gateway did not answer: the hold stays until the sweeper asks it how the charge ended.
-      return this.finish(scope, reservation);
+      return this.conclude(scope, reservation);
     }
     const settled = await this.settle(scope, reservation, outcome);
     await this.step('finalized', settled.id);
@@ -178,7 +176,7 @@ export class ReserveSaga {
   private async settle(scope: KeyScope, reservation: Reservation, outcome: ChargeOutcome): Promise<Reservation> {
     const status = outcome.status === 'succeeded' ? ReservationStatus.CONFIRMED : ReservationStatus.REJECTED;
     const { moved, reservation: current } = await this.em.transactional(async (tx) => {
-      const moved = await transition(tx, reservation.id, [ReservationStatus.PENDING], status, (r) => r.hotel.loadOrFail());
+      const moved = await transition(tx, reservation.id, [ReservationStatus.PENDING], status);
       // The key's outcome commits with the transition: one transaction fewer per booking.
       await this.keys.finish(scope, outcomeOf(moved.reservation), tx);
       return moved;
@@ -189,26 +187,11 @@ export class ReserveSaga {
     return current;
   }
 
-  private async finish(scope: KeyScope, reservation: Reservation): Promise<Reservation> {
-    await this.keys.finish(scope, { reservationId: reservation.id });
-    return reservation;
-  }
-
   private async step(step: Parameters<NonNullable<BookingDeps['afterStep']>>[0], id: string | null) {
     await this.deps.afterStep?.(step, id);
   }
 }
 
-/** Returns a charge through the gateway; failures are logged and left for the sweeper's refund pass. */
-export async function refundCharge(deps: BookingDeps, reservationId: string): Promise<boolean> {
-  try {
-    await withDeadline(deps.settings.paymentTimeoutMs, (signal) => deps.gateway.refund(reservationId, signal));
-    return true;
-  } catch (error) {
-    deps.logger.error({ err: error, reservationId }, 'refund failed; will retry');
-    return false;
-  }
-}
 
 const declined = () => new DomainError(ErrorCode.PAYMENT_DECLINED, 'The payment was declined');
 

@@ -3,7 +3,7 @@ import { Reservation, ReservationStatus } from '../entities/reservation.entity.j
 import type { BookingDeps } from './booking.deps.js';
 import { IdempotencyStore } from './idempotency.service.js';
 import { transition } from './reservation-ledger.js';
-import { refundCharge } from './reserve.saga.js';
+import { payBackDueRefund } from './refunds.js';
 
 export interface SweepReport {
   confirmed: number;
@@ -70,10 +70,7 @@ export class Sweeper {
     }
     const refunds = await em.find(Reservation, { refundDue: true, ...inScope }, { fields: ['id'], limit: BATCH });
     for (const { id } of refunds) {
-      if (await refundCharge(this.deps, id)) {
-        await em.nativeUpdate(Reservation, { id }, { refundDue: false });
-        report.refunded++;
-      }
+      if (await payBackDueRefund(em, this.deps, id)) report.refunded++;
     }
     if (!hotelIds) {
       report.purgedKeys = await new IdempotencyStore(em, this.deps.settings.idempotency).purgeExpired();
@@ -94,7 +91,7 @@ export class Sweeper {
         [id, now],
       );
       if (!claimed) return undefined; // settled by the saga, a cancel, or another sweeper
-      const { moved } = await transition(tx, id, [ReservationStatus.PENDING], status, (r) => r.hotel.loadOrFail());
+      const { moved } = await transition(tx, id, [ReservationStatus.PENDING], status);
       if (!moved) return undefined;
       return status === ReservationStatus.CONFIRMED ? 'confirmed' : 'expired';
     });

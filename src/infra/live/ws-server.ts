@@ -30,8 +30,8 @@ export interface WebSocketOptions<TContext> {
 /**
  * GraphQL over WebSocket (graphql-ws) on the HTTP server's port and path. The token
  * comes in connectionParams.authorization: none is fine (availability is public), a
- * bad one is refused at connect (4403). Returns the function that closes every
- * socket (1001, going away) when the server stops.
+ * bad one is refused at connect (4403). `close()` on the result ends every socket
+ * (1001, going away) when the server stops.
  */
 export function attachWebSocketServer<TContext extends object>(options: WebSocketOptions<TContext>) {
   const wss = new WebSocketServer({ server: options.server, path: GRAPHQL_PATH });
