@@ -22,13 +22,35 @@ export function createRedis(url: string, logger: Logger): Redis {
   return redis;
 }
 
+/**
+ * Whether Redis answers within `timeoutMs`. A client still (re)connecting gets that
+ * long to finish: with the offline queue off, a PING sent before would fail at once,
+ * and a server that has just started would report Redis down.
+ */
 export async function pingRedis(redis: Redis, timeoutMs = 1000): Promise<boolean> {
+  const started = Date.now();
   try {
-    const reply = await withTimeout(redis.ping(), timeoutMs);
+    const connecting = redis.status === 'connecting' || redis.status === 'connect' || redis.status === 'reconnecting';
+    if (connecting && !(await becomesReady(redis, timeoutMs))) return false;
+    const reply = await withTimeout(redis.ping(), Math.max(1, timeoutMs - (Date.now() - started)));
     return reply === 'PONG';
   } catch {
     return false;
   }
+}
+
+/** Whether the client gets ready within `ms`; the listener is removed either way. */
+function becomesReady(redis: Redis, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (ready: boolean) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(ready);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), ms);
+    redis.once('ready', onReady);
+  });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
