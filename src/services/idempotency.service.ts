@@ -91,14 +91,6 @@ export class IdempotencyStore {
     }
   }
 
-  /** Links the reservation to the key, inside the transaction that creates it. */
-  async attach(tx: EntityManager, scope: KeyScope, reservationId: string): Promise<void> {
-    await tx.execute(
-      'update idempotency_key set reservation_id = ? where principal = ? and operation = ? and key = ?',
-      [reservationId, scope.principal, scope.operation, scope.key],
-    );
-  }
-
   /** Records the outcome; pass `tx` to record it in the transaction that produced it. */
   async finish(
     scope: KeyScope,

@@ -23,15 +23,21 @@ export interface AvailabilityEvent {
   at: string;
 }
 
-/**
- * Records that these nights changed, in the caller's transaction: the event
- * commits with the change or not at all. The relay publishes it later.
- */
-export async function recordAvailabilityChange(
-  em: EntityManager,
-  change: { hotelId: string; roomTypeId: string; currency: string; days: readonly DayView[] },
-): Promise<void> {
-  if (change.days.length === 0) return;
+/** An event as the outbox stores it: its topic and its payload. */
+export interface OutboxEventData<Payload extends { eventId: string } = { eventId: string }> {
+  topic: string;
+  payload: Payload;
+}
+
+export interface AvailabilityChange {
+  hotelId: string;
+  roomTypeId: string;
+  currency: string;
+  days: readonly DayView[];
+}
+
+/** The availability event of these nights, with a new event id. */
+export function availabilityEvent(change: AvailabilityChange): OutboxEventData<AvailabilityEvent> {
   const money = (minor: number | null) =>
     minor === null ? null : { amount: formatAmount(minor, change.currency), currency: change.currency };
   const payload: AvailabilityEvent = {
@@ -49,7 +55,17 @@ export async function recordAvailabilityChange(
     })),
     at: new Date().toISOString(),
   };
-  await recordEvent(em, AVAILABILITY_TOPIC, change.hotelId, payload);
+  return { topic: AVAILABILITY_TOPIC, payload };
+}
+
+/**
+ * Records that these nights changed, in the caller's transaction: the event
+ * commits with the change or not at all. The relay publishes it later.
+ */
+export async function recordAvailabilityChange(em: EntityManager, change: AvailabilityChange): Promise<void> {
+  if (change.days.length === 0) return;
+  const { topic, payload } = availabilityEvent(change);
+  await recordEvent(em, topic, change.hotelId, payload);
 }
 
 /**

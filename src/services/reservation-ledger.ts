@@ -1,82 +1,202 @@
-import { LockMode } from '@mikro-orm/core';
+import { LockMode, OptimisticLockError } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Hotel } from '../entities/hotel.entity.js';
+import { Hotel } from '../entities/hotel.entity.js';
 import { newId } from '../entities/id.js';
 import { InventoryNight } from '../entities/inventory-night.entity.js';
 import { HOLDING_STATUSES, Reservation, ReservationStatus } from '../entities/reservation.entity.js';
 import { DomainError, ErrorCode } from './errors.js';
-import { dayViews, loadStayData } from './inventory-days.js';
-import { recordAvailabilityChange, recordEvent } from './outbox.js';
-import { nightlyRate } from './pricing.js';
+import type { KeyScope } from './idempotency.service.js';
+import { dayViews, loadStayData, type DayView, type NightCounts } from './inventory-days.js';
+import { availabilityEvent, recordAvailabilityChange, recordEvent, type OutboxEventData } from './outbox.js';
+import { nightlyRate, type PricingRuleValue } from './pricing.js';
 import type { Stay } from './stay.validation.js';
 
 export const RESERVATION_TOPIC = 'reservation';
 
+/** What a hold needs of the hotel: plain values, read once per booking. */
+export interface HoldHotel {
+  id: string;
+  timezone: string;
+  currency: string;
+}
+
 /** Everything a new reservation needs besides the nights. */
 export interface HoldRequest {
-  hotel: Hotel;
+  hotel: HoldHotel;
   roomTypeId: string;
   stay: Stay;
   principal: string;
   guest: { name: string; email: string };
   holdExpiresAt: Date;
+  /** The idempotency key the reservation is linked to, in the transaction that creates it. */
+  key: KeyScope;
 }
 
 const soldOut = (message: string) => new DomainError(ErrorCode.SOLD_OUT, message);
 
+/** A night of the stay as read for a hold: its counts and version, its base rate, the room type's rules. */
+interface StayNightRow {
+  date: string;
+  total: number;
+  reserved: number;
+  sell_limit: number;
+  version: number;
+  amount_minor: string | number | null;
+  rules: [minOccupancyPercent: number, adjustmentPercent: number][];
+}
+
 /**
- * Holds the nights of a stay and creates the PENDING reservation, in the caller's
- * transaction. Reads the nights with their versions (or, with `lock`, FOR UPDATE in
- * date order), prices them at their occupancy before this booking, bumps `reserved`;
- * the flush's `UPDATE ... WHERE version = ?` fails with OptimisticLockError if any
- * night moved since we read it.
+ * Holds the nights of a stay and creates the PENDING reservation (ARCHITECTURE.md,
+ * step 2). The optimistic attempt reads the nights with their versions, prices them at
+ * their occupancy before this booking, then in one transaction bumps `reserved` where
+ * every version is still the one read, inserts the reservation and its outbox events
+ * and links the idempotency key: one statement. If any night moved meanwhile it throws
+ * OptimisticLockError and nothing is written. With `lock`, the nights are read FOR
+ * UPDATE in date order inside the transaction instead, so the versions cannot move.
+ *
+ * Plain SQL rather than the unit of work: this is the hottest path of the server, and
+ * entity bookkeeping was most of its CPU (bench/RESULTS.md). The version column is the
+ * ORM's own; every writer, here or through the ORM, bumps and checks it.
  */
-export async function holdNights(tx: EntityManager, request: HoldRequest, lock: boolean): Promise<Reservation> {
-  const { hotel, roomTypeId, stay } = request;
-  const range = { roomType: roomTypeId, date: { $gte: stay.checkIn, $lt: stay.checkOut } };
-  const nights = await tx.find(InventoryNight, range, {
-    orderBy: { date: 'asc' },
-    refresh: true,
-    ...(lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {}),
-  });
-  const { rates: rateOf, rules } = await loadPricing(tx, roomTypeId, stay.checkIn, stay.checkOut);
-  if (nights.length !== stay.nights.length || stay.nights.some((date) => !rateOf.has(date))) {
+export async function holdNights(
+  em: EntityManager,
+  request: HoldRequest,
+  options: { lock: boolean; lockTimeoutMs: number },
+): Promise<Reservation> {
+  let row: Record<string, unknown>;
+  if (options.lock) {
+    row = await em.transactional(async (tx) => {
+      await tx.execute(`set local lock_timeout = ${Math.floor(options.lockTimeoutMs)}`);
+      const nights = await readStayNights(tx, request, true);
+      return writeHold(tx, request, priceHold(request, nights));
+    });
+  } else {
+    const hold = priceHold(request, await readStayNights(em, request, false));
+    row = await em.transactional((tx) => writeHold(tx, request, hold));
+  }
+  // Managed by the caller's context, not the finished transaction's.
+  return em.map(Reservation, row);
+}
+
+/** The stay's nights in date order, each with its base rate, and the room type's rules: one statement. */
+function readStayNights(em: EntityManager, request: HoldRequest, lock: boolean): Promise<StayNightRow[]> {
+  const { roomTypeId, stay } = request;
+  return em.execute<StayNightRow[]>(
+    `select n.date::text as date, n.total, n.reserved, n.sell_limit, n.version, r.amount_minor,
+            (select coalesce(json_agg(json_build_array(p.min_occupancy_percent, p.adjustment_percent)), '[]')
+               from pricing_rule p where p.room_type_id = ?) as rules
+       from room_type_inventory n
+       left join room_type_rate r on r.room_type_id = n.room_type_id and r.date = n.date
+      where n.room_type_id = ? and n.date >= ? and n.date < ?
+      order by n.date${lock ? ' for update of n' : ''}`,
+    [roomTypeId, roomTypeId, stay.checkIn, stay.checkOut],
+  );
+}
+
+interface PricedHold {
+  nights: StayNightRow[];
+  totalMinor: number;
+  days: DayView[];
+}
+
+/** Checks every night can take the rooms and prices it at its occupancy before this booking. */
+function priceHold(request: HoldRequest, nights: StayNightRow[]): PricedHold {
+  const { stay } = request;
+  if (nights.length !== stay.nights.length || nights.some((night) => night.amount_minor === null)) {
     throw soldOut('Some nights of this stay are not on sale');
   }
-
+  const rules: PricingRuleValue[] = (nights[0]?.rules ?? []).map(([minOccupancyPercent, adjustmentPercent]) => ({
+    minOccupancyPercent,
+    adjustmentPercent,
+  }));
   let totalMinor = 0;
+  const after = new Map<string, NightCounts>();
+  const rates = new Map<string, number>();
   for (const night of nights) {
-    if (night.reserved + stay.rooms > night.sellLimit) {
-      throw soldOut(`Not enough rooms left on ${night.date}`);
-    }
-    totalMinor += nightlyRate(rateOf.get(night.date)!, night.reserved, night.total, rules) * stay.rooms;
-    night.reserved += stay.rooms;
+    if (night.reserved + stay.rooms > night.sell_limit) throw soldOut(`Not enough rooms left on ${night.date}`);
+    const base = Number(night.amount_minor);
+    totalMinor += nightlyRate(base, night.reserved, night.total, rules) * stay.rooms;
+    rates.set(night.date, base);
+    after.set(night.date, { total: night.total, reserved: night.reserved + stay.rooms, sellLimit: night.sell_limit });
   }
+  return { nights, totalMinor, days: dayViews(stay.nights, after, rates, rules) };
+}
 
-  const reservation = tx.create(Reservation, {
-    hotel: hotel.id,
-    roomType: roomTypeId,
-    principal: request.principal,
-    guestName: request.guest.name,
-    guestEmail: request.guest.email,
-    checkIn: stay.checkIn,
-    checkOut: stay.checkOut,
-    rooms: stay.rooms,
-    status: ReservationStatus.PENDING,
-    totalMinor,
-    currency: hotel.currency,
-    holdExpiresAt: request.holdExpiresAt,
-  });
-  await tx.flush();
-  // After the flush: the nights' row locks are held, so the events' order is the commit order.
-  await recordAvailabilityChange(tx, {
-    hotelId: hotel.id,
-    roomTypeId,
-    currency: hotel.currency,
-    days: dayViews(stay.nights, new Map(nights.map((n) => [n.date, n])), rateOf, rules),
-  });
-  await recordStatus(tx, reservation);
-  return reservation;
+/**
+ * In the caller's transaction: bumps the nights whose version is still the one read,
+ * and only if all of them were, inserts the reservation, its outbox events (in that
+ * order, under the nights' row locks, so they follow commit order) and links the key.
+ */
+async function writeHold(tx: EntityManager, request: HoldRequest, hold: PricedHold): Promise<Record<string, unknown>> {
+  const { hotel, roomTypeId, stay, key } = request;
+  const id = newId();
+  const now = new Date().toISOString();
+  const events = [
+    availabilityEvent({ hotelId: hotel.id, roomTypeId, currency: hotel.currency, days: hold.days }),
+    statusEvent({
+      id,
+      hotelId: hotel.id,
+      roomTypeId,
+      status: ReservationStatus.PENDING,
+      checkIn: stay.checkIn,
+      checkOut: stay.checkOut,
+      rooms: stay.rooms,
+    }),
+  ];
+  const rows = await tx.execute<Record<string, unknown>[]>(
+    `with nights as (
+       update room_type_inventory n set reserved = n.reserved + ?, version = n.version + 1
+         from unnest(?::date[], ?::int[]) as held(date, version)
+        where n.room_type_id = ? and n.date = held.date and n.version = held.version
+        returning n.date
+     ), booked as (
+       insert into reservation (id, hotel_id, room_type_id, principal, guest_name, guest_email, check_in, check_out,
+                                rooms, status, total_minor, currency, hold_expires_at, version, created_at, updated_at)
+       select ?::uuid, ?::uuid, ?::uuid, ?, ?, ?, ?::date, ?::date, ?::smallint, ?, ?::bigint, ?, ?::timestamptz, 1,
+              ?::timestamptz, ?::timestamptz
+        where (select count(*) from nights) = ?
+       returning *
+     ), events as (
+       insert into outbox (event_id, topic, hotel_id, payload, created_at)
+       select (e->'payload'->>'eventId')::uuid, e->>'topic', ?::uuid, e->'payload', ?::timestamptz
+         from booked, jsonb_array_elements(?::jsonb) as e
+     ), linked as (
+       update idempotency_key set reservation_id = ?
+        where principal = ? and operation = ? and key = ? and exists (select 1 from booked)
+     )
+     select * from booked`,
+    [
+      stay.rooms,
+      `{${hold.nights.map((n) => n.date).join(',')}}`,
+      `{${hold.nights.map((n) => n.version).join(',')}}`,
+      roomTypeId,
+      id,
+      hotel.id,
+      roomTypeId,
+      request.principal,
+      request.guest.name,
+      request.guest.email,
+      stay.checkIn,
+      stay.checkOut,
+      stay.rooms,
+      ReservationStatus.PENDING,
+      hold.totalMinor,
+      hotel.currency,
+      request.holdExpiresAt.toISOString(),
+      now,
+      now,
+      hold.nights.length,
+      hotel.id,
+      now,
+      JSON.stringify(events),
+      id,
+      key.principal,
+      key.operation,
+      key.key,
+    ],
+  );
+  if (rows.length === 0) throw OptimisticLockError.lockFailed('InventoryNight');
+  return rows[0];
 }
 
 /**
@@ -84,7 +204,11 @@ export async function holdNights(tx: EntityManager, request: HoldRequest, lock: 
  * date order: a release must not fail for contention, and the order is the one every
  * locker uses, so it cannot deadlock with them.
  */
-export async function releaseNights(tx: EntityManager, reservation: Reservation, hotel: Hotel): Promise<void> {
+export async function releaseNights(
+  tx: EntityManager,
+  reservation: Reservation,
+  hotel: Pick<Hotel, 'id' | 'currency'>,
+): Promise<void> {
   const roomTypeId = reservation.roomType.id;
   const range = { roomType: roomTypeId, date: { $gte: reservation.checkIn, $lt: reservation.checkOut } };
   const nights = await tx.find(InventoryNight, range, {
@@ -113,19 +237,56 @@ async function loadPricing(tx: EntityManager, roomTypeId: string, from: string, 
   return { rates: data.rates.get(roomTypeId)!, rules: data.rules.get(roomTypeId)! };
 }
 
-/** A reservation's status change, for consumers of the event stream. */
+/** What a status event tells of a reservation. */
+interface StatusOf {
+  id: string;
+  hotelId: string;
+  roomTypeId: string;
+  status: ReservationStatus;
+  checkIn: string;
+  checkOut: string;
+  rooms: number;
+}
+
+/** The payload of a status event on the `reservation` topic. */
+export interface StatusEvent {
+  eventId: string;
+  reservationId: string;
+  hotelId: string;
+  roomTypeId: string;
+  status: ReservationStatus;
+  checkIn: string;
+  checkOut: string;
+  rooms: number;
+  at: string;
+}
+
+/** A reservation's status change, for consumers of the event stream, with a new event id. */
+export function statusEvent(r: StatusOf): OutboxEventData<StatusEvent> {
+  return {
+    topic: RESERVATION_TOPIC,
+    payload: {
+      eventId: newId(),
+      reservationId: r.id,
+      hotelId: r.hotelId,
+      roomTypeId: r.roomTypeId,
+      status: r.status,
+      checkIn: r.checkIn,
+      checkOut: r.checkOut,
+      rooms: r.rooms,
+      at: new Date().toISOString(),
+    },
+  };
+}
+
+/** Records a reservation's status change in the caller's transaction. */
 export async function recordStatus(tx: EntityManager, reservation: Reservation): Promise<void> {
-  await recordEvent(tx, RESERVATION_TOPIC, reservation.hotel.id, {
-    eventId: newId(),
-    reservationId: reservation.id,
+  const { topic, payload } = statusEvent({
+    ...reservation,
     hotelId: reservation.hotel.id,
     roomTypeId: reservation.roomType.id,
-    status: reservation.status,
-    checkIn: reservation.checkIn,
-    checkOut: reservation.checkOut,
-    rooms: reservation.rooms,
-    at: new Date().toISOString(),
   });
+  await recordEvent(tx, topic, reservation.hotel.id, payload);
 }
 
 /**
@@ -140,7 +301,9 @@ export async function transition(
   from: readonly ReservationStatus[],
   status: ReservationStatus,
   changes: Partial<Pick<Reservation, 'refundDue' | 'cancelReason'>> = {},
-  hotelOf: (reservation: Reservation) => Promise<Hotel> = (r) => r.hotel.loadOrFail(),
+  // Through `tx`: the reservation's own reference may belong to a context outside the
+  // transaction, and PGlite's one connection would wait for the transaction forever.
+  hotelOf: (reservation: Reservation) => Promise<Hotel> = (r) => tx.findOneOrFail(Hotel, r.hotel.id),
 ): Promise<{ moved: boolean; reservation: Reservation }> {
   const reservation = await tx.findOneOrFail(Reservation, reservationId, {
     lockMode: LockMode.PESSIMISTIC_WRITE,
@@ -157,4 +320,50 @@ export async function transition(
   await tx.flush();
   await recordStatus(tx, reservation);
   return { moved: true, reservation };
+}
+
+/**
+ * PENDING -> CONFIRMED once the charge succeeded, with its status event and the key's
+ * outcome (as IdempotencyStore.finish records it), in one statement. The status test
+ * runs under the row lock the UPDATE takes, so a sweeper or a cancel that moved the
+ * reservation first wins: then nothing changes and the answer is undefined, and the
+ * caller takes the general path through `transition`.
+ */
+export async function confirmHeld(em: EntityManager, reservation: Reservation, key: KeyScope): Promise<Reservation | undefined> {
+  const { topic, payload } = statusEvent({
+    ...reservation,
+    hotelId: reservation.hotel.id,
+    roomTypeId: reservation.roomType.id,
+    status: ReservationStatus.CONFIRMED,
+  });
+  const now = new Date().toISOString();
+  const rows = await em.execute<Record<string, unknown>[]>(
+    `with moved as (
+       update reservation set status = ?, hold_expires_at = null, version = version + 1, updated_at = ?::timestamptz
+        where id = ?::uuid and status = ?
+        returning *
+     ), event as (
+       insert into outbox (event_id, topic, hotel_id, payload, created_at)
+       select ?::uuid, ?, hotel_id, ?::jsonb, ?::timestamptz from moved
+     ), outcome as (
+       update idempotency_key set state = 'done', reservation_id = ?::uuid, error_code = null, error_message = null
+        where principal = ? and operation = ? and key = ? and exists (select 1 from moved)
+     )
+     select * from moved`,
+    [
+      ReservationStatus.CONFIRMED,
+      now,
+      reservation.id,
+      ReservationStatus.PENDING,
+      payload.eventId,
+      topic,
+      JSON.stringify(payload),
+      now,
+      reservation.id,
+      key.principal,
+      key.operation,
+      key.key,
+    ],
+  );
+  return rows.length === 1 ? em.map(Reservation, rows[0]) : undefined;
 }

@@ -3,14 +3,13 @@ import { DeadlockException, LockWaitTimeoutException, OptimisticLockError } from
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { isId } from '../entities/id.js';
 import { Reservation, ReservationStatus } from '../entities/reservation.entity.js';
-import { RoomType } from '../entities/room-type.entity.js';
 import type { BookingDeps } from './booking.deps.js';
 import type { Caller } from './caller.js';
 import { badInput, DomainError, ErrorCode, notFound } from './errors.js';
 import { IdempotencyStore, requestHash, validateKey, type KeyScope } from './idempotency.service.js';
 import { withDeadline, type ChargeOutcome } from './payment-gateway.js';
 import { refundCharge } from './refunds.js';
-import { holdNights, transition, type HoldRequest } from './reservation-ledger.js';
+import { confirmHeld, holdNights, transition, type HoldHotel, type HoldRequest } from './reservation-ledger.js';
 import { assertNotPast, validateStayShape } from './stay.validation.js';
 
 export interface ReserveData {
@@ -49,17 +48,14 @@ export class ReserveSaga {
     const guest = validateGuest(data.guest);
     const token = data.paymentToken.trim();
     if (token.length < 1 || token.length > 255) throw badInput('paymentToken', 'must be 1 to 255 characters');
-    const roomType = isId(data.roomTypeId)
-      ? await this.em.findOne(RoomType, data.roomTypeId, { populate: ['hotel'] })
-      : null;
-    if (!roomType) throw notFound('RoomType', data.roomTypeId);
-    const hotel = roomType.hotel.getEntity();
+    const hotel = isId(data.roomTypeId) ? await this.hotelOf(data.roomTypeId) : undefined;
+    if (!hotel) throw notFound('RoomType', data.roomTypeId);
     // Today's date is checked only for new bookings: a replay answers as the first time did.
     const stay = validateStayShape(data);
 
     const scope: KeyScope = { principal: principal.sub, operation: 'reserve', key: data.idempotencyKey };
     const hash = requestHash({
-      roomTypeId: roomType.id,
+      roomTypeId: data.roomTypeId,
       checkIn: stay.checkIn,
       checkOut: stay.checkOut,
       rooms: stay.rooms,
@@ -87,11 +83,12 @@ export class ReserveSaga {
       }
       reservation = await this.hold(scope, {
         hotel,
-        roomTypeId: roomType.id,
+        roomTypeId: data.roomTypeId,
         stay,
         principal: principal.sub,
         guest,
         holdExpiresAt: new Date(Date.now() + this.deps.settings.holdTtlMs),
+        key: scope,
       });
       await this.step('held', reservation.id);
     }
@@ -119,12 +116,7 @@ export class ReserveSaga {
     for (let attempt = 1; ; attempt++) {
       const lock = attempt > optimisticAttempts;
       try {
-        return await this.em.transactional(async (tx) => {
-          if (lock) await tx.execute(`set local lock_timeout = ${Math.floor(lockTimeoutMs)}`);
-          const reservation = await holdNights(tx, request, lock);
-          await this.keys.attach(tx, scope, reservation.id);
-          return reservation;
-        });
+        return await holdNights(this.em, request, { lock, lockTimeoutMs });
       } catch (error) {
         if (error instanceof DomainError && error.code === ErrorCode.SOLD_OUT) {
           await this.keys.finish(scope, { error });
@@ -174,6 +166,10 @@ export class ReserveSaga {
    * taken goes back: a charge is never kept without a CONFIRMED reservation.
    */
   private async settle(scope: KeyScope, reservation: Reservation, outcome: ChargeOutcome): Promise<Reservation> {
+    if (outcome.status === 'succeeded') {
+      const confirmed = await confirmHeld(this.em, reservation, scope);
+      if (confirmed) return confirmed;
+    }
     const status = outcome.status === 'succeeded' ? ReservationStatus.CONFIRMED : ReservationStatus.REJECTED;
     const { moved, reservation: current } = await this.em.transactional(async (tx) => {
       const moved = await transition(tx, reservation.id, [ReservationStatus.PENDING], status);
@@ -185,6 +181,15 @@ export class ReserveSaga {
       await refundCharge(this.deps, current.id);
     }
     return current;
+  }
+
+  /** The room type's hotel, as the hold needs it; undefined when there is no such room type. */
+  private async hotelOf(roomTypeId: string): Promise<HoldHotel | undefined> {
+    const rows = await this.em.execute<HoldHotel[]>(
+      'select h.id, h.timezone, h.currency from room_type rt join hotel h on h.id = rt.hotel_id where rt.id = ?',
+      [roomTypeId],
+    );
+    return rows[0];
   }
 
   private async step(step: Parameters<NonNullable<BookingDeps['afterStep']>>[0], id: string | null) {
