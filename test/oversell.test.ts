@@ -5,6 +5,7 @@ import {
   invariantViolations,
   RESERVE,
   reserveInput,
+  SET_PRICING_RULES,
   stockedRoomType,
 } from './helpers/booking.js';
 import { errorCode, type GraphQLResult } from './helpers/graphql.js';
@@ -82,6 +83,25 @@ describe(`${BUYERS} concurrent reserve calls on one room type with 10 rooms and 
     expect(Math.max(...reserved)).toBeLessThanOrEqual(11);
     // Demand far exceeds supply on the busiest nights: they sell out to the last room (or one short, when only 2-room stays were left).
     expect(reserved.filter((r: number) => r >= 10).length).toBeGreaterThan(0);
+    expect(await invariantViolations(server.orm, [hotel.id])).toEqual([]);
+  });
+
+  it('each buyer pays the rate of the occupancy its booking found, however the race went', async () => {
+    const { hotel, roomType, from } = await stockedRoomType(server.client, admin, { total: 10, rate: '100.00' });
+    const rules = [{ minOccupancyPercent: 50, adjustmentPercent: 100 }];
+    await server.client.ok(SET_PRICING_RULES, { input: { roomTypeId: roomType.id, version: roomType.version, rules } }, admin);
+    const checkOut = addDays(from, 2);
+    const results = await Promise.all(
+      Array.from({ length: BUYERS }, (_, i) =>
+        server.client.request(RESERVE, { input: reserveInput(roomType.id, from, checkOut) }, guests[i % guests.length]),
+      ),
+    );
+    const { sold, codes } = outcomes(results);
+    expect(codes).toEqual(Array(BUYERS - 11).fill('SOLD_OUT'));
+    // Bookings 1-5 find 0-40% occupancy and pay 2 x 100.00; bookings 6-11 find 50-100% and pay 2 x 200.00.
+    // A price computed from a stale read would put a sixth buyer in the cheap group.
+    const totals = sold.map((r) => r.data!.reserve.total.amount as string).sort();
+    expect(totals).toEqual([...Array(5).fill('200.00'), ...Array(6).fill('400.00')]);
     expect(await invariantViolations(server.orm, [hotel.id])).toEqual([]);
   });
 });

@@ -8,7 +8,11 @@ export interface BookingSettings {
   /** How long a gateway call may take before the saga stops waiting. */
   paymentTimeoutMs: number;
   idempotency: IdempotencySettings;
-  /** Optimistic attempts at holding the nights before falling back to row locks in date order. */
+  /**
+   * Optimistic attempts at holding the nights before falling back to row locks in date
+   * order. One: a conflict means the nights are hot, and more optimistic rounds on a hot
+   * row mostly lose again (bench/RESULTS.md).
+   */
   optimisticAttempts: number;
   /** All attempts, optimistic and locking; after them the client gets BUSY. */
   maxAttempts: number;
@@ -20,7 +24,7 @@ export const DEFAULT_BOOKING_SETTINGS: BookingSettings = {
   holdTtlMs: 15 * 60_000,
   paymentTimeoutMs: 10_000,
   idempotency: { leaseMs: 60_000, waitMs: 15_000, retentionMs: 25 * 3_600_000 },
-  optimisticAttempts: 3,
+  optimisticAttempts: 1,
   maxAttempts: 8,
   lockTimeoutMs: 5_000,
 };

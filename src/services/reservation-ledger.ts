@@ -4,17 +4,17 @@ import { Hotel } from '../entities/hotel.entity.js';
 import { newId } from '../entities/id.js';
 import { InventoryNight } from '../entities/inventory-night.entity.js';
 import { HOLDING_STATUSES, Reservation, ReservationStatus } from '../entities/reservation.entity.js';
-import { DomainError, ErrorCode } from './errors.js';
+import { DomainError, ErrorCode, notFound } from './errors.js';
 import type { KeyScope } from './idempotency.service.js';
 import { dayViews, loadStayData, type DayView, type NightCounts } from './inventory-days.js';
 import { availabilityEvent, recordAvailabilityChange, recordEvent, type OutboxEventData } from './outbox.js';
 import { nightlyRate, type PricingRuleValue } from './pricing.js';
-import type { Stay } from './stay.validation.js';
+import { assertNotPast, type Stay } from './stay.validation.js';
 
 export const RESERVATION_TOPIC = 'reservation';
 
-/** What a hold needs of the hotel: plain values, read once per booking. */
-export interface HoldHotel {
+/** What a hold needs of the hotel: plain values, read with the nights. */
+interface HoldHotel {
   id: string;
   timezone: string;
   currency: string;
@@ -22,7 +22,6 @@ export interface HoldHotel {
 
 /** Everything a new reservation needs besides the nights. */
 export interface HoldRequest {
-  hotel: HoldHotel;
   roomTypeId: string;
   stay: Stay;
   principal: string;
@@ -34,8 +33,11 @@ export interface HoldRequest {
 
 const soldOut = (message: string) => new DomainError(ErrorCode.SOLD_OUT, message);
 
-/** A night of the stay as read for a hold: its counts and version, its base rate, the room type's rules. */
+/** A night of the stay as read for a hold: its counts and version, its base rate, the room type's rules and hotel. */
 interface StayNightRow {
+  hotel_id: string;
+  timezone: string;
+  currency: string;
   date: string;
   total: number;
   reserved: number;
@@ -47,16 +49,16 @@ interface StayNightRow {
 
 /**
  * Holds the nights of a stay and creates the PENDING reservation (ARCHITECTURE.md,
- * step 2). The optimistic attempt reads the nights with their versions, prices them at
- * their occupancy before this booking, then in one transaction bumps `reserved` where
- * every version is still the one read, inserts the reservation and its outbox events
- * and links the idempotency key: one statement. If any night moved meanwhile it throws
+ * step 2). The optimistic attempt reads the nights with their versions and prices them
+ * at their occupancy before this booking; then one statement bumps them where every
+ * version is still the one read, inserts the reservation and its outbox events and
+ * links the idempotency key. If any night moved meanwhile it throws
  * OptimisticLockError and nothing is written. With `lock`, the nights are read FOR
- * UPDATE in date order inside the transaction instead, so the versions cannot move.
+ * UPDATE in date order inside a transaction instead, so their versions cannot move.
  *
  * Plain SQL rather than the unit of work: this is the hottest path of the server, and
- * entity bookkeeping was most of its CPU (bench/RESULTS.md). The version column is the
- * ORM's own; every writer, here or through the ORM, bumps and checks it.
+ * entity bookkeeping and round trips were most of its cost (bench/RESULTS.md). The
+ * version column is the ORM's own; every writer, here or through the ORM, bumps it.
  */
 export async function holdNights(
   em: EntityManager,
@@ -68,24 +70,26 @@ export async function holdNights(
     row = await em.transactional(async (tx) => {
       await tx.execute(`set local lock_timeout = ${Math.floor(options.lockTimeoutMs)}`);
       const nights = await readStayNights(tx, request, true);
-      return writeHold(tx, request, priceHold(request, nights));
+      return writeHold(tx, request, await priceHold(tx, request, nights));
     });
   } else {
-    const hold = priceHold(request, await readStayNights(em, request, false));
-    row = await em.transactional((tx) => writeHold(tx, request, hold));
+    const hold = await priceHold(em, request, await readStayNights(em, request, false));
+    row = await writeHold(em, request, hold);
   }
   // Managed by the caller's context, not the finished transaction's.
   return em.map(Reservation, row);
 }
 
-/** The stay's nights in date order, each with its base rate, and the room type's rules: one statement. */
+/** The stay's nights in date order, each with its base rate, the room type's rules and its hotel: one statement. */
 function readStayNights(em: EntityManager, request: HoldRequest, lock: boolean): Promise<StayNightRow[]> {
   const { roomTypeId, stay } = request;
   return em.execute<StayNightRow[]>(
     `select n.date::text as date, n.total, n.reserved, n.sell_limit, n.version, r.amount_minor,
             (select coalesce(json_agg(json_build_array(p.min_occupancy_percent, p.adjustment_percent)), '[]')
-               from pricing_rule p where p.room_type_id = ?) as rules
+               from pricing_rule p where p.room_type_id = ?) as rules,
+            n.hotel_id, h.timezone, h.currency
        from room_type_inventory n
+       join hotel h on h.id = n.hotel_id
        left join room_type_rate r on r.room_type_id = n.room_type_id and r.date = n.date
       where n.room_type_id = ? and n.date >= ? and n.date < ?
       order by n.date${lock ? ' for update of n' : ''}`,
@@ -94,14 +98,21 @@ function readStayNights(em: EntityManager, request: HoldRequest, lock: boolean):
 }
 
 interface PricedHold {
+  hotel: HoldHotel;
   nights: StayNightRow[];
   totalMinor: number;
   days: DayView[];
 }
 
-/** Checks every night can take the rooms and prices it at its occupancy before this booking. */
-function priceHold(request: HoldRequest, nights: StayNightRow[]): PricedHold {
+/**
+ * Checks the stay against today where the hotel is, then that every night can take the
+ * rooms, and prices each at its occupancy before this booking. NOT_FOUND when there is
+ * no such room type (asked only when the stay has no nights on sale).
+ */
+async function priceHold(em: EntityManager, request: HoldRequest, nights: StayNightRow[]): Promise<PricedHold> {
   const { stay } = request;
+  const hotel = nights.length > 0 ? hotelOf(nights[0]) : await hotelOfRoomType(em, request.roomTypeId);
+  assertNotPast(stay, hotel.timezone);
   if (nights.length !== stay.nights.length || nights.some((night) => night.amount_minor === null)) {
     throw soldOut('Some nights of this stay are not on sale');
   }
@@ -119,16 +130,30 @@ function priceHold(request: HoldRequest, nights: StayNightRow[]): PricedHold {
     rates.set(night.date, base);
     after.set(night.date, { total: night.total, reserved: night.reserved + stay.rooms, sellLimit: night.sell_limit });
   }
-  return { nights, totalMinor, days: dayViews(stay.nights, after, rates, rules) };
+  return { hotel, nights, totalMinor, days: dayViews(stay.nights, after, rates, rules) };
+}
+
+const hotelOf = (row: StayNightRow): HoldHotel => ({ id: row.hotel_id, timezone: row.timezone, currency: row.currency });
+
+async function hotelOfRoomType(em: EntityManager, roomTypeId: string): Promise<HoldHotel> {
+  const rows = await em.execute<HoldHotel[]>(
+    'select h.id, h.timezone, h.currency from room_type rt join hotel h on h.id = rt.hotel_id where rt.id = ?',
+    [roomTypeId],
+  );
+  if (rows.length === 0) throw notFound('RoomType', roomTypeId);
+  return rows[0];
 }
 
 /**
- * In the caller's transaction: bumps the nights whose version is still the one read,
- * and only if all of them were, inserts the reservation, its outbox events (in that
- * order, under the nights' row locks, so they follow commit order) and links the key.
+ * One statement, so atomic on its own: locks the stay's nights in date order, and only
+ * if every version is still the one read, bumps them, inserts the reservation, its
+ * outbox events (after the nights' row locks, so they follow commit order) and links
+ * the idempotency key. If any night moved, it changes nothing and answers no row.
+ * The locks are held for this statement only, not across round trips.
  */
-async function writeHold(tx: EntityManager, request: HoldRequest, hold: PricedHold): Promise<Record<string, unknown>> {
-  const { hotel, roomTypeId, stay, key } = request;
+async function writeHold(em: EntityManager, request: HoldRequest, hold: PricedHold): Promise<Record<string, unknown>> {
+  const { roomTypeId, stay, key } = request;
+  const { hotel } = hold;
   const id = newId();
   const now = new Date().toISOString();
   const events = [
@@ -143,11 +168,20 @@ async function writeHold(tx: EntityManager, request: HoldRequest, hold: PricedHo
       rooms: stay.rooms,
     }),
   ];
-  const rows = await tx.execute<Record<string, unknown>[]>(
-    `with nights as (
+  const rows = await em.execute<Record<string, unknown>[]>(
+    `with held as (
+       select * from unnest(?::date[], ?::int[]) as held(date, version)
+     ), locked as materialized (
+       select n.date, n.version from room_type_inventory n
+        where n.room_type_id = ? and n.date >= ? and n.date < ?
+        order by n.date
+          for update
+     ), unchanged as (
+       select count(*) = ? as ok from locked join held using (date, version)
+     ), nights as (
        update room_type_inventory n set reserved = n.reserved + ?, version = n.version + 1
-         from unnest(?::date[], ?::int[]) as held(date, version)
-        where n.room_type_id = ? and n.date = held.date and n.version = held.version
+         from held, unchanged
+        where unchanged.ok and n.room_type_id = ? and n.date = held.date and n.version = held.version
         returning n.date
      ), booked as (
        insert into reservation (id, hotel_id, room_type_id, principal, guest_name, guest_email, check_in, check_out,
@@ -166,9 +200,13 @@ async function writeHold(tx: EntityManager, request: HoldRequest, hold: PricedHo
      )
      select * from booked`,
     [
-      stay.rooms,
       `{${hold.nights.map((n) => n.date).join(',')}}`,
       `{${hold.nights.map((n) => n.version).join(',')}}`,
+      roomTypeId,
+      stay.checkIn,
+      stay.checkOut,
+      hold.nights.length,
+      stay.rooms,
       roomTypeId,
       id,
       hotel.id,

@@ -9,8 +9,8 @@ import { badInput, DomainError, ErrorCode, notFound } from './errors.js';
 import { IdempotencyStore, requestHash, validateKey, type KeyScope } from './idempotency.service.js';
 import { withDeadline, type ChargeOutcome } from './payment-gateway.js';
 import { refundCharge } from './refunds.js';
-import { confirmHeld, holdNights, transition, type HoldHotel, type HoldRequest } from './reservation-ledger.js';
-import { assertNotPast, validateStayShape } from './stay.validation.js';
+import { confirmHeld, holdNights, transition, type HoldRequest } from './reservation-ledger.js';
+import { validateStayShape } from './stay.validation.js';
 
 export interface ReserveData {
   idempotencyKey: string;
@@ -48,9 +48,9 @@ export class ReserveSaga {
     const guest = validateGuest(data.guest);
     const token = data.paymentToken.trim();
     if (token.length < 1 || token.length > 255) throw badInput('paymentToken', 'must be 1 to 255 characters');
-    const hotel = isId(data.roomTypeId) ? await this.hotelOf(data.roomTypeId) : undefined;
-    if (!hotel) throw notFound('RoomType', data.roomTypeId);
-    // Today's date is checked only for new bookings: a replay answers as the first time did.
+    if (!isId(data.roomTypeId)) throw notFound('RoomType', data.roomTypeId);
+    // Today's date (and that the room type exists) is checked by the hold, for new
+    // bookings only: a replay answers as the first time did.
     const stay = validateStayShape(data);
 
     const scope: KeyScope = { principal: principal.sub, operation: 'reserve', key: data.idempotencyKey };
@@ -75,14 +75,7 @@ export class ReserveSaga {
       reservation = await this.em.findOneOrFail(Reservation, claim.reservationId, { refresh: true });
       if (reservation.status !== ReservationStatus.PENDING) return this.conclude(scope, reservation);
     } else {
-      try {
-        assertNotPast(stay, hotel.timezone);
-      } catch (error) {
-        await this.keys.release(scope);
-        throw error;
-      }
       reservation = await this.hold(scope, {
-        hotel,
         roomTypeId: data.roomTypeId,
         stay,
         principal: principal.sub,
@@ -181,15 +174,6 @@ export class ReserveSaga {
       await refundCharge(this.deps, current.id);
     }
     return current;
-  }
-
-  /** The room type's hotel, as the hold needs it; undefined when there is no such room type. */
-  private async hotelOf(roomTypeId: string): Promise<HoldHotel | undefined> {
-    const rows = await this.em.execute<HoldHotel[]>(
-      'select h.id, h.timezone, h.currency from room_type rt join hotel h on h.id = rt.hotel_id where rt.id = ?',
-      [roomTypeId],
-    );
-    return rows[0];
   }
 
   private async step(step: Parameters<NonNullable<BookingDeps['afterStep']>>[0], id: string | null) {
