@@ -47,9 +47,20 @@ export interface StayData {
   rules: Map<string, PricingRuleValue[]>;
 }
 
+/** One row of `loadStayData`'s statement: a night ('n'), a base rate ('r') or a pricing rule ('p'). */
+interface StayDataRow {
+  kind: 'n' | 'r' | 'p';
+  room_type_id: string;
+  date: string | null;
+  a: string | number;
+  b: string | number | null;
+  c: string | number | null;
+}
+
 /**
  * Plain rows, not entities: these reads only feed computed views, and hydrating
- * entities was most of the cost of a search (see bench/RESULTS.md).
+ * entities was most of the cost of a search (see bench/RESULTS.md). One statement
+ * (nights, rates and rules in one result), so one round trip on one connection.
  */
 export async function loadStayData(
   em: EntityManager,
@@ -57,35 +68,33 @@ export async function loadStayData(
   from: string,
   to: string,
 ): Promise<StayData> {
-  const ids = roomTypeIds.map(() => '?').join(', ');
-  const [nightRows, rateRows, ruleRows] = await Promise.all([
-    em.execute<{ room_type_id: string; date: string; total: number; reserved: number; sell_limit: number }[]>(
-      `select room_type_id, date::text as date, total, reserved, sell_limit from room_type_inventory
-        where room_type_id in (${ids}) and date >= ? and date < ?`,
-      [...roomTypeIds, from, to],
-    ),
-    em.execute<{ room_type_id: string; date: string; amount_minor: string | number }[]>(
-      `select room_type_id, date::text as date, amount_minor from room_type_rate
-        where room_type_id in (${ids}) and date >= ? and date < ?`,
-      [...roomTypeIds, from, to],
-    ),
-    em.execute<{ room_type_id: string; min_occupancy_percent: number; adjustment_percent: number }[]>(
-      `select room_type_id, min_occupancy_percent, adjustment_percent from pricing_rule where room_type_id in (${ids})`,
-      [...roomTypeIds],
-    ),
-  ]);
+  const ids = `{${roomTypeIds.join(',')}}`;
+  const rows = await em.execute<StayDataRow[]>(
+    `select 'n' as kind, room_type_id, date::text as date, total::bigint as a, reserved::bigint as b, sell_limit::bigint as c
+       from room_type_inventory where room_type_id = any(?::uuid[]) and date >= ? and date < ?
+     union all
+     select 'r', room_type_id, date::text, amount_minor, null, null
+       from room_type_rate where room_type_id = any(?::uuid[]) and date >= ? and date < ?
+     union all
+     select 'p', room_type_id, null, min_occupancy_percent, adjustment_percent, null
+       from pricing_rule where room_type_id = any(?::uuid[])`,
+    [ids, from, to, ids, from, to, ids],
+  );
   const data: StayData = { nights: new Map(), rates: new Map(), rules: new Map() };
   for (const id of roomTypeIds) {
     data.nights.set(id, new Map());
     data.rates.set(id, new Map());
     data.rules.set(id, []);
   }
-  for (const n of nightRows) {
-    data.nights.get(n.room_type_id)!.set(n.date, { total: n.total, reserved: n.reserved, sellLimit: n.sell_limit });
-  }
-  for (const r of rateRows) data.rates.get(r.room_type_id)!.set(r.date, Number(r.amount_minor));
-  for (const r of ruleRows) {
-    data.rules.get(r.room_type_id)!.push({ minOccupancyPercent: r.min_occupancy_percent, adjustmentPercent: r.adjustment_percent });
+  for (const row of rows) {
+    const id = row.room_type_id;
+    if (row.kind === 'n') {
+      data.nights.get(id)!.set(row.date!, { total: Number(row.a), reserved: Number(row.b), sellLimit: Number(row.c) });
+    } else if (row.kind === 'r') {
+      data.rates.get(id)!.set(row.date!, Number(row.a));
+    } else {
+      data.rules.get(id)!.push({ minOccupancyPercent: Number(row.a), adjustmentPercent: Number(row.b) });
+    }
   }
   return data;
 }
