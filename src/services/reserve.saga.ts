@@ -75,7 +75,7 @@ export class ReserveSaga {
       reservation = await this.em.findOneOrFail(Reservation, claim.reservationId, { refresh: true });
       if (reservation.status !== ReservationStatus.PENDING) return this.conclude(scope, reservation);
     } else {
-      reservation = await this.hold(scope, {
+      reservation = await this.hold({
         roomTypeId: data.roomTypeId,
         stay,
         principal: principal.sub,
@@ -104,7 +104,8 @@ export class ReserveSaga {
   }
 
   /** Step 2, retried on conflicts: optimistic first, then row locks in date order; BUSY when all attempts fail. */
-  private async hold(scope: KeyScope, request: HoldRequest): Promise<Reservation> {
+  private async hold(request: HoldRequest): Promise<Reservation> {
+    const scope = request.key;
     const { optimisticAttempts, maxAttempts, lockTimeoutMs } = this.deps.settings;
     for (let attempt = 1; ; attempt++) {
       const lock = attempt > optimisticAttempts;
