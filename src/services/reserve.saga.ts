@@ -157,7 +157,8 @@ export class ReserveSaga {
   /**
    * Step 4: CONFIRMED, or REJECTED with the nights given back. If the reservation left
    * PENDING meanwhile (the sweeper expired it, the guest cancelled), money that was
-   * taken goes back: a charge is never kept without a CONFIRMED reservation.
+   * taken goes back: a charge is never kept without a CONFIRMED reservation. The common
+   * case, a success on a reservation still PENDING, is one statement (`confirmHeld`).
    */
   private async settle(scope: KeyScope, reservation: Reservation, outcome: ChargeOutcome): Promise<Reservation> {
     if (outcome.status === 'succeeded') {
