@@ -159,7 +159,7 @@ async function writeHold(em: EntityManager, request: HoldRequest, hold: PricedHo
   const events = [
     availabilityEvent({ hotelId: hotel.id, roomTypeId, currency: hotel.currency, days: hold.days }),
     statusEvent({
-      id,
+      reservationId: id,
       hotelId: hotel.id,
       roomTypeId,
       status: ReservationStatus.PENDING,
@@ -275,17 +275,6 @@ async function loadPricing(tx: EntityManager, roomTypeId: string, from: string, 
   return { rates: data.rates.get(roomTypeId)!, rules: data.rules.get(roomTypeId)! };
 }
 
-/** What a status event tells of a reservation. */
-interface StatusOf {
-  id: string;
-  hotelId: string;
-  roomTypeId: string;
-  status: ReservationStatus;
-  checkIn: string;
-  checkOut: string;
-  rooms: number;
-}
-
 /** The payload of a status event on the `reservation` topic. */
 export interface StatusEvent {
   eventId: string;
@@ -300,30 +289,26 @@ export interface StatusEvent {
 }
 
 /** A reservation's status change, for consumers of the event stream, with a new event id. */
-export function statusEvent(r: StatusOf): OutboxEventData<StatusEvent> {
-  return {
-    topic: RESERVATION_TOPIC,
-    payload: {
-      eventId: newId(),
-      reservationId: r.id,
-      hotelId: r.hotelId,
-      roomTypeId: r.roomTypeId,
-      status: r.status,
-      checkIn: r.checkIn,
-      checkOut: r.checkOut,
-      rooms: r.rooms,
-      at: new Date().toISOString(),
-    },
-  };
+function statusEvent(change: Omit<StatusEvent, 'eventId' | 'at'>): OutboxEventData<StatusEvent> {
+  return { topic: RESERVATION_TOPIC, payload: { eventId: newId(), ...change, at: new Date().toISOString() } };
+}
+
+/** The status event of a stored reservation, in `status` (by default the one it has). */
+function statusEventOf(reservation: Reservation, status = reservation.status): OutboxEventData<StatusEvent> {
+  return statusEvent({
+    reservationId: reservation.id,
+    hotelId: reservation.hotel.id,
+    roomTypeId: reservation.roomType.id,
+    status,
+    checkIn: reservation.checkIn,
+    checkOut: reservation.checkOut,
+    rooms: reservation.rooms,
+  });
 }
 
 /** Records a reservation's status change in the caller's transaction. */
 export async function recordStatus(tx: EntityManager, reservation: Reservation): Promise<void> {
-  const { topic, payload } = statusEvent({
-    ...reservation,
-    hotelId: reservation.hotel.id,
-    roomTypeId: reservation.roomType.id,
-  });
+  const { topic, payload } = statusEventOf(reservation);
   await recordEvent(tx, topic, reservation.hotel.id, payload);
 }
 
@@ -368,12 +353,7 @@ export async function transition(
  * caller takes the general path through `transition`.
  */
 export async function confirmHeld(em: EntityManager, reservation: Reservation, key: KeyScope): Promise<Reservation | undefined> {
-  const { topic, payload } = statusEvent({
-    ...reservation,
-    hotelId: reservation.hotel.id,
-    roomTypeId: reservation.roomType.id,
-    status: ReservationStatus.CONFIRMED,
-  });
+  const { topic, payload } = statusEventOf(reservation, ReservationStatus.CONFIRMED);
   const now = new Date().toISOString();
   const rows = await em.execute<Record<string, unknown>[]>(
     `with moved as (
