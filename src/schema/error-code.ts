@@ -9,6 +9,11 @@ const descriptions: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.INVALID_STATE]: 'The reservation is not in a state that allows the operation.',
   [ErrorCode.BUSY]:
     'Too much contention or a dependency is briefly down: safe to retry with the same idempotency key.',
+  [ErrorCode.QUERY_TOO_COMPLEX]:
+    "The operation's depth, aliases or estimated cost exceed the server's limits (extensions say which limit and by how much); nothing was executed.",
+  [ErrorCode.RATE_LIMITED]: 'Too many requests from this caller: retry after extensions.retryAfterSeconds.',
+  [ErrorCode.PERSISTED_QUERY_NOT_FOUND]:
+    'Automatic persisted queries: the hash is unknown (send the query with it), as Apollo clients expect.',
 };
 
 /** The codes a client finds in `extensions.code`. No field returns it; it documents the errors. */
