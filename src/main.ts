@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { startApp } from './app.js';
+import { startApp } from './app/app.js';
 import { ConfigError, loadConfig } from './infra/config.js';
 import { createLogger } from './infra/logger.js';
 

@@ -1,13 +1,13 @@
-import { Hotel } from './hotel.entity.js';
-import { IdempotencyRecord } from './idempotency-record.entity.js';
-import { InventoryNight } from './inventory-night.entity.js';
-import { OutboxEvent } from './outbox-event.entity.js';
-import { PricingRule } from './pricing-rule.entity.js';
-import { Reservation } from './reservation.entity.js';
-import { RoomRate } from './room-rate.entity.js';
-import { RoomType } from './room-type.entity.js';
-import { Room } from './room.entity.js';
-import { TestGatewayCharge } from './test-gateway-charge.entity.js';
+import { Hotel } from './catalog/hotel.entity.js';
+import { IdempotencyRecord } from './booking/idempotency-record.entity.js';
+import { InventoryNight } from './stays/inventory-night.entity.js';
+import { OutboxEvent } from './live/outbox-event.entity.js';
+import { PricingRule } from './stays/pricing-rule.entity.js';
+import { Reservation } from './booking/reservation.entity.js';
+import { RoomRate } from './stays/room-rate.entity.js';
+import { RoomType } from './catalog/room-type.entity.js';
+import { Room } from './catalog/room.entity.js';
+import { TestGatewayCharge } from './booking/test-gateway-charge.entity.js';
 
 export {
   Hotel,

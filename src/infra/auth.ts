@@ -6,7 +6,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
-import { Caller, ROLES, type Principal, type Role } from '../services/caller.js';
+import { Caller, ROLES, type Principal, type Role } from '../services/common/caller.js';
 import type { AuthConfig } from './config.js';
 import type { Logger } from './logger.js';
 

@@ -1,7 +1,7 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import { OptimisticLockError } from '@mikro-orm/core';
 import type { GraphQLFormattedError } from 'graphql';
-import { DomainError, ErrorCode } from '../services/errors.js';
+import { DomainError, ErrorCode } from '../services/common/errors.js';
 import type { Logger } from './logger.js';
 
 /** Apollo's own codes for requests that are malformed: all the client's to fix. */

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { signToken } from '../infra/auth.js';
 import { loadConfig } from '../infra/config.js';
-import { ROLES, type Role } from '../services/caller.js';
+import { ROLES, type Role } from '../services/common/caller.js';
 
 /**
  * Mints a development token signed with JWT_SECRET (or the development default).

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Orm } from '../../src/infra/database.js';
-import { auditInvariants } from '../../src/services/audit.js';
-import { addDays, todayIn } from '../../src/services/dates.js';
+import { auditInvariants } from '../../src/services/booking/audit.js';
+import { addDays, todayIn } from '../../src/services/common/dates.js';
 import { createHotel, createRoomType, type HotelData, type RoomTypeData } from './catalog.js';
 import type { GraphQLClient } from './graphql.js';
 

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import type { App } from '../../src/app.js';
+import type { App } from '../../src/app/app.js';
 import type { Orm } from '../../src/infra/database.js';
 
 export const AVAILABILITY_CHANGED = `subscription($hotelId: ID!, $roomTypeId: ID, $from: LocalDate, $to: LocalDate) {

@@ -1,4 +1,4 @@
-import type { AppOptions } from '../../src/app.js';
+import type { AppOptions } from '../../src/app/app.js';
 import type { Config } from '../../src/infra/config.js';
 import type { Orm } from '../../src/infra/database.js';
 import { startTestServer, type TestServer } from './server.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import 'reflect-metadata';
 import { Writable } from 'node:stream';
-import { startApp, type App, type AppOptions } from '../../src/app.js';
+import { startApp, type App, type AppOptions } from '../../src/app/app.js';
 import { signToken, type TokenClaims } from '../../src/infra/auth.js';
 import { loadConfig, type Config } from '../../src/infra/config.js';
 import { migrate, openDatabase, type Orm } from '../../src/infra/database.js';

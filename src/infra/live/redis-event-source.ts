@@ -1,8 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { AVAILABILITY_TOPIC, type AvailabilityEvent } from '../../services/outbox.js';
+import { AVAILABILITY_TOPIC, type AvailabilityEvent } from '../../services/live/outbox.js';
 import type { Logger } from '../logger.js';
-import type { AvailabilityBus } from './availability-bus.js';
+import type { AvailabilityBus } from '../../services/live/availability-bus.js';
 import { EVENT_STREAM } from './sinks.js';
 
 /**

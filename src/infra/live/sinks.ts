@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import { AVAILABILITY_TOPIC, type AvailabilityEvent } from '../../services/outbox.js';
-import type { AvailabilityBus } from './availability-bus.js';
-import type { EventSink, OutboxRow } from './outbox-relay.js';
+import { AVAILABILITY_TOPIC, type AvailabilityEvent } from '../../services/live/outbox.js';
+import type { AvailabilityBus } from '../../services/live/availability-bus.js';
+import type { EventSink, OutboxRow } from '../../services/live/outbox-relay.js';
 
 /** The Redis stream other services read (with consumer groups), and the pub/sub channel of the same name. */
 export const EVENT_STREAM = 'reservation-events';

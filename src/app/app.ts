@@ -1,0 +1,174 @@
+import 'reflect-metadata';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { createAuthenticator } from '../infra/auth.js';
+import type { Config } from '../infra/config.js';
+import { databaseOptions, migrate, openDatabase, type Orm } from '../infra/database.js';
+import { createFormatError } from '../infra/format-error.js';
+import { createHttpHandler, GRAPHQL_PATH, type ReadinessReport } from '../infra/http-server.js';
+import type { Logger } from '../infra/logger.js';
+import { createRedis, pingRedis, type Redis } from '../infra/redis.js';
+import { buildAppSchema } from './schema.js';
+import { AvailabilityBus } from '../services/live/availability-bus.js';
+import { OutboxRelay } from '../services/live/outbox-relay.js';
+import { RedisEventSource } from '../infra/live/redis-event-source.js';
+import { LocalSink, RedisSink } from '../infra/live/sinks.js';
+import { attachWebSocketServer } from '../infra/live/ws-server.js';
+import { OperationServices, type GraphQLContext, type ServerDeps } from './context.js';
+import { DEFAULT_BOOKING_SETTINGS, type BookingDeps, type BookingSettings } from '../services/booking/booking.deps.js';
+import type { PaymentGateway } from '../services/booking/payments/payment-gateway.js';
+import type { Caller } from '../services/common/caller.js';
+import { Sweeper } from '../services/booking/sweeper.js';
+import { TestPaymentGateway } from '../services/booking/payments/test-payment-gateway.js';
+
+export interface AppOptions {
+  config: Config;
+  logger: Logger;
+  /** An ORM owned by the caller (tests share one); otherwise the app opens and closes its own. */
+  orm?: Orm;
+  /** Tests: another gateway, tighter saga settings, a crash after a saga step. */
+  booking?: { gateway?: PaymentGateway; settings?: Partial<BookingSettings>; afterStep?: BookingDeps['afterStep'] };
+}
+
+export interface App {
+  url: string;
+  port: number;
+  orm: Orm;
+  server: Server;
+  sweeper: Sweeper;
+  /** This server's live fan-out (its subscriber count tells a test when a subscription is in place). */
+  bus: AvailabilityBus;
+  /** Stops accepting, lets in-flight requests finish, then closes the pools. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Wires the server together and starts listening. */
+export async function startApp({ config, logger, orm: givenOrm, booking }: AppOptions): Promise<App> {
+  const orm = givenOrm ?? (await openDatabase(databaseOptions(config), logger));
+  if (!givenOrm) {
+    const applied = await migrate(orm);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
+  }
+  const redis = config.redisUrl ? createRedis(config.redisUrl, logger) : undefined;
+  if (config.auth.usingDevSecret) {
+    logger.warn('JWT_SECRET is not set: using the development default secret (never in production)');
+  }
+
+  const bookingDeps: BookingDeps = {
+    gateway: booking?.gateway ?? new TestPaymentGateway(orm.em),
+    settings: {
+      ...DEFAULT_BOOKING_SETTINGS,
+      holdTtlMs: config.booking.holdTtlMs,
+      paymentTimeoutMs: config.booking.paymentTimeoutMs,
+      ...booking?.settings,
+    },
+    logger,
+    afterStep: booking?.afterStep,
+  };
+  const sweeper = new Sweeper(orm.em, bookingDeps);
+
+  // Live availability: the relay moves committed outbox events to Redis (every server
+  // reads them back from the stream) or, without Redis, straight to this server's bus.
+  const bus = new AvailabilityBus();
+  const relay = new OutboxRelay(orm.em, redis ? new RedisSink(redis) : new LocalSink(bus), logger, {
+    intervalMs: config.relayIntervalMs,
+    batchSize: 500,
+  });
+  const source = config.redisUrl ? new RedisEventSource(config.redisUrl, bus, logger) : undefined;
+  const deps: ServerDeps = { booking: bookingDeps, feed: bus };
+  // One ORM context per operation, HTTP and WebSocket alike.
+  const contextFor = (caller: Caller): GraphQLContext => ({
+    caller,
+    services: new OperationServices(orm.em.fork(), deps),
+  });
+
+  const authenticate = createAuthenticator(config.auth, logger);
+  const server = createServer();
+  server.keepAliveTimeout = 65_000;
+  const schema = await buildAppSchema();
+  const formatError = createFormatError(logger);
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema,
+    formatError,
+    includeStacktraceInErrorResponses: false,
+    introspection: true,
+    logger,
+    // main.ts owns SIGTERM: Apollo's own handler would re-raise the signal and skip our exit code.
+    stopOnTerminationSignals: false,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: 10_000 })],
+  });
+  await apollo.start();
+
+  let stopping: Promise<void> | undefined;
+  const readiness = async (): Promise<ReadinessReport> => {
+    if (stopping) return { ready: false, checks: { server: 'stopping' } };
+    const checks: ReadinessReport['checks'] = { database: (await databaseUp(orm)) ? 'up' : 'down' };
+    if (redis) checks.redis = (await pingRedis(redis)) ? 'up' : 'down';
+    return { ready: Object.values(checks).every((state) => state === 'up'), checks };
+  };
+
+  server.on(
+    'request',
+    createHttpHandler({
+      apollo,
+      logger,
+      readiness,
+      context: async (req) => contextFor(await authenticate(req.headers.authorization)),
+    }),
+  );
+  const sockets = attachWebSocketServer<GraphQLContext>({
+    server,
+    schema,
+    authenticate,
+    logger,
+    formatError,
+    context: contextFor,
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  relay.start();
+  source?.start();
+  if (config.booking.sweepIntervalMs > 0) sweeper.start(config.booking.sweepIntervalMs);
+
+  const stop = async () => {
+    logger.info('shutting down: draining requests and sockets');
+    bus.close();
+    await Promise.all([sockets.close(), apollo.stop()]);
+    await Promise.all([sweeper.stop(), relay.stop(), source?.stop()]);
+    await closeRedis(redis);
+    if (!givenOrm) await orm.close();
+    logger.info('shutdown complete');
+  };
+
+  return {
+    url: `http://localhost:${port}${GRAPHQL_PATH}`,
+    port,
+    orm,
+    server,
+    sweeper,
+    bus,
+    stop: () => (stopping ??= stop()),
+  };
+}
+
+async function databaseUp(orm: Orm): Promise<boolean> {
+  try {
+    await orm.em.getConnection().execute('select 1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function closeRedis(redis: Redis | undefined): Promise<void> {
+  if (!redis) return;
+  // quit() lets pending replies arrive; disconnect() also cancels a pending reconnect.
+  await redis.quit().catch(() => undefined);
+  redis.disconnect();
+}

@@ -1,0 +1,27 @@
+import { Arg, ID, Int, Query, Resolver } from 'type-graphql';
+import { Services, type OperationServices } from '../../app/context.js';
+import { money, RoomOffer } from '../../schema/stays/inventory.types.js';
+import { LocalDateScalar } from '../../schema/common/scalars.js';
+
+@Resolver()
+export class SearchResolver {
+  @Query(() => [RoomOffer], {
+    description:
+      'Room types of the hotel that can take the whole stay, priced. checkOut is exclusive; at most 30 nights.',
+  })
+  async searchAvailability(
+    @Arg('hotelId', () => ID) hotelId: string,
+    @Arg('checkIn', () => LocalDateScalar) checkIn: string,
+    @Arg('checkOut', () => LocalDateScalar) checkOut: string,
+    @Arg('rooms', () => Int, { nullable: true, defaultValue: 1 }) rooms: number | null,
+    @Services() s: OperationServices,
+  ): Promise<RoomOffer[]> {
+    const offers = await s.search.search({ hotelId, checkIn, checkOut, rooms });
+    return offers.map((offer) => ({
+      roomType: offer.roomType,
+      available: offer.available,
+      nights: offer.nights.map((night) => ({ date: night.date, price: money(night.priceMinor, offer.currency) })),
+      total: money(offer.totalMinor, offer.currency),
+    }));
+  }
+}

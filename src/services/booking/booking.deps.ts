@@ -1,0 +1,41 @@
+import type { Logger } from '../../infra/logger.js';
+import type { IdempotencySettings } from './idempotency.service.js';
+import type { PaymentGateway } from './payments/payment-gateway.js';
+
+export interface BookingSettings {
+  /** How long a PENDING reservation holds its nights while payment runs. */
+  holdTtlMs: number;
+  /** How long a gateway call may take before the saga stops waiting. */
+  paymentTimeoutMs: number;
+  idempotency: IdempotencySettings;
+  /**
+   * Optimistic attempts at holding the nights before falling back to row locks in date
+   * order. One: a conflict means the nights are hot, and more optimistic rounds on a hot
+   * row mostly lose again (bench/RESULTS.md).
+   */
+  optimisticAttempts: number;
+  /** All attempts, optimistic and locking; after them the client gets BUSY. */
+  maxAttempts: number;
+  /** How long a locking attempt waits for a row before it counts as a failed attempt. */
+  lockTimeoutMs: number;
+}
+
+export const DEFAULT_BOOKING_SETTINGS: BookingSettings = {
+  holdTtlMs: 15 * 60_000,
+  paymentTimeoutMs: 10_000,
+  idempotency: { leaseMs: 60_000, waitMs: 15_000, retentionMs: 25 * 3_600_000 },
+  optimisticAttempts: 1,
+  maxAttempts: 8,
+  lockTimeoutMs: 5_000,
+};
+
+/** The saga's steps, in order; tests stop the flow after any of them to simulate a crash. */
+export type SagaStep = 'claimed' | 'held' | 'charged' | 'finalized';
+
+export interface BookingDeps {
+  gateway: PaymentGateway;
+  settings: BookingSettings;
+  logger: Logger;
+  /** Test-only fault injection: called after each step; a throw there is a crash at that point. */
+  afterStep?: (step: SagaStep, reservationId: string | null) => void | Promise<void>;
+}

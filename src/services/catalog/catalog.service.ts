@@ -1,0 +1,333 @@
+import {
+  ForeignKeyConstraintViolationException,
+  LockMode,
+  UniqueConstraintViolationException,
+  type EntityClass,
+  type FilterQuery,
+} from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Hotel } from '../../entities/catalog/hotel.entity.js';
+import { isId } from '../../entities/id.js';
+import { Reservation } from '../../entities/booking/reservation.entity.js';
+import { RoomRate } from '../../entities/stays/room-rate.entity.js';
+import { Room } from '../../entities/catalog/room.entity.js';
+import { RoomType } from '../../entities/catalog/room-type.entity.js';
+import type { Caller } from '../common/caller.js';
+import { ifGiven, validate } from './catalog.validation.js';
+import { badInput, invalidState, notFound, versionConflict } from '../common/errors.js';
+import type { InventoryService } from '../stays/inventory.service.js';
+import { findOrNotFound } from '../common/lookup.js';
+import { bumpVersion } from '../common/versioning.js';
+import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageRequest } from '../common/pagination.js';
+
+export interface CreateHotelData {
+  name: string;
+  city: string;
+  address?: string | null;
+  timezone: string;
+  currency: string;
+  overbookingPercent?: number | null;
+}
+
+export interface UpdateHotelData {
+  id: string;
+  version: number;
+  name?: string | null;
+  city?: string | null;
+  address?: string | null;
+  timezone?: string | null;
+  currency?: string | null;
+  overbookingPercent?: number | null;
+}
+
+export interface CreateRoomTypeData {
+  hotelId: string;
+  name: string;
+  description?: string | null;
+  maxOccupancy: number;
+}
+
+export interface UpdateRoomTypeData {
+  id: string;
+  version: number;
+  name?: string | null;
+  description?: string | null;
+  maxOccupancy?: number | null;
+}
+
+export interface CreateRoomData {
+  roomTypeId: string;
+  number: string;
+  floor?: number | null;
+}
+
+export interface UpdateRoomData {
+  id: string;
+  version: number;
+  number?: string | null;
+  floor?: number | null;
+  outOfService?: boolean | null;
+}
+
+type Versioned = Hotel | RoomType | Room;
+
+/**
+ * Hotels, room types and rooms. Owns the permission checks: reads are public;
+ * createHotel is for admins; every other change is for admins or staff of the hotel.
+ * Concurrent edits are settled by the version column: the UPDATE carries the
+ * version the client read, and a stale one fails as VERSION_CONFLICT.
+ */
+export class CatalogService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly inventory: InventoryService,
+  ) {}
+
+  // ---- reads ----
+
+  hotel(id: string): Promise<Hotel | null> {
+    return isId(id) ? this.em.findOne(Hotel, id) : Promise.resolve(null);
+  }
+
+  roomType(id: string): Promise<RoomType | null> {
+    return isId(id) ? this.em.findOne(RoomType, id) : Promise.resolve(null);
+  }
+
+  async hotels(page: PageRequest & { city?: string | null }): Promise<Page<Hotel>> {
+    const size = pageSize(page.first);
+    const where: FilterQuery<Hotel> = {};
+    if (page.city != null) where.city = page.city.trim();
+    if (page.after != null) where.id = { $gt: decodeCursor(page.after, isId) };
+    const rows = await this.em.find(Hotel, where, { orderBy: { id: 'asc' }, limit: size + 1 });
+    return toPage(rows, size, (hotel) => encodeCursor(hotel.id));
+  }
+
+  /** Batched across all hotels of one operation by MikroORM's dataloader. */
+  async roomTypesOf(hotel: Hotel): Promise<RoomType[]> {
+    return (await hotel.roomTypes.load({ orderBy: { id: 'asc' } })).getItems();
+  }
+
+  async roomsOf(roomType: RoomType): Promise<Room[]> {
+    return (await roomType.rooms.load({ orderBy: { number: 'asc' } })).getItems();
+  }
+
+  hotelOf(owner: RoomType | Room): Promise<Hotel> {
+    return owner.hotel.loadOrFail({ dataloader: true });
+  }
+
+  roomTypeOf(room: Room): Promise<RoomType> {
+    return room.roomType.loadOrFail({ dataloader: true });
+  }
+
+  // ---- hotels ----
+
+  async createHotel(caller: Caller, data: CreateHotelData): Promise<Hotel> {
+    caller.requireAdmin();
+    const hotel = this.em.create(Hotel, {
+      name: validate.name(data.name),
+      city: validate.city(data.city),
+      address: validate.address(data.address ?? null),
+      timezone: validate.timezone(data.timezone),
+      currency: validate.currency(data.currency),
+      overbookingPercent: validate.overbookingPercent(data.overbookingPercent ?? 10),
+    });
+    await this.em.flush();
+    return hotel;
+  }
+
+  async updateHotel(caller: Caller, data: UpdateHotelData): Promise<Hotel> {
+    caller.require();
+    return this.em.transactional(async (tx) => {
+      const hotel = await findOrNotFound(tx, Hotel, 'Hotel', data.id);
+      caller.requireHotelManager(hotel.id);
+      const changes = {
+        name: ifGiven(data.name, validate.name),
+        city: ifGiven(data.city, validate.city),
+        address: ifGiven(data.address, validate.address),
+        timezone: ifGiven(data.timezone, validate.timezone),
+        currency: ifGiven(data.currency, validate.currency),
+        overbookingPercent: ifGiven(data.overbookingPercent, validate.overbookingPercent),
+      };
+      if (changes.currency !== undefined && changes.currency !== hotel.currency) {
+        await this.assertNoMoneyRecorded(tx, hotel.id);
+      }
+      const overbookingChanged =
+        changes.overbookingPercent !== undefined && changes.overbookingPercent !== hotel.overbookingPercent;
+      await this.saveChanges(tx, hotel, data.version, changes);
+      if (overbookingChanged) await this.inventory.applyOverbooking(tx, hotel);
+      return hotel;
+    });
+  }
+
+  /** Rates and prices are amounts in the hotel's currency: they would silently change meaning. */
+  private async assertNoMoneyRecorded(em: EntityManager, hotelId: string): Promise<void> {
+    const [rates, reservations] = await Promise.all([
+      em.count(RoomRate, { hotel: hotelId }),
+      em.count(Reservation, { hotel: hotelId }),
+    ]);
+    if (rates + reservations > 0) {
+      throw invalidState('the currency cannot change once the hotel has rates or reservations');
+    }
+  }
+
+  async deleteHotel(caller: Caller, id: string, version: number): Promise<boolean> {
+    caller.require();
+    const hotel = await findOrNotFound(this.em, Hotel, 'Hotel', id);
+    caller.requireHotelManager(hotel.id);
+    return this.deleteVersioned(Hotel, 'Hotel', id, version, { hotel: id });
+  }
+
+  // ---- room types ----
+
+  async createRoomType(caller: Caller, data: CreateRoomTypeData): Promise<RoomType> {
+    caller.require();
+    const hotel = await findOrNotFound(this.em, Hotel, 'Hotel', data.hotelId);
+    caller.requireHotelManager(hotel.id);
+    const roomType = this.em.create(RoomType, {
+      hotel,
+      name: validate.name(data.name),
+      description: validate.description(data.description ?? null),
+      maxOccupancy: validate.maxOccupancy(data.maxOccupancy),
+    });
+    await this.em.flush();
+    return roomType;
+  }
+
+  async updateRoomType(caller: Caller, data: UpdateRoomTypeData): Promise<RoomType> {
+    caller.require();
+    const roomType = await findOrNotFound(this.em, RoomType, 'RoomType', data.id);
+    caller.requireHotelManager(roomType.hotel.id);
+    const changes = {
+      name: ifGiven(data.name, validate.name),
+      description: ifGiven(data.description, validate.description),
+      maxOccupancy: ifGiven(data.maxOccupancy, validate.maxOccupancy),
+    };
+    return this.saveChanges(this.em, roomType, data.version, changes);
+  }
+
+  async deleteRoomType(caller: Caller, id: string, version: number): Promise<boolean> {
+    caller.require();
+    const roomType = await findOrNotFound(this.em, RoomType, 'RoomType', id);
+    caller.requireHotelManager(roomType.hotel.id);
+    return this.deleteVersioned(RoomType, 'RoomType', id, version, { roomType: id });
+  }
+
+  // ---- rooms ----
+
+  async createRoom(caller: Caller, data: CreateRoomData): Promise<Room> {
+    caller.require();
+    const roomType = await findOrNotFound(this.em, RoomType, 'RoomType', data.roomTypeId);
+    caller.requireHotelManager(roomType.hotel.id);
+    const number = validate.roomNumber(data.number);
+    await this.assertRoomNumberFree(roomType.hotel.id, number);
+    const room = this.em.create(Room, {
+      hotel: roomType.hotel,
+      roomType,
+      number,
+      floor: validate.floor(data.floor ?? null),
+    });
+    await this.flushRoom(number);
+    return room;
+  }
+
+  async updateRoom(caller: Caller, data: UpdateRoomData): Promise<Room> {
+    caller.require();
+    const room = await findOrNotFound(this.em, Room, 'Room', data.id);
+    caller.requireHotelManager(room.hotel.id);
+    const changes = {
+      number: ifGiven(data.number, validate.roomNumber),
+      floor: ifGiven(data.floor, validate.floor),
+      outOfService: ifGiven(data.outOfService, validate.outOfService),
+    };
+    if (changes.number !== undefined && changes.number !== room.number) {
+      await this.assertRoomNumberFree(room.hotel.id, changes.number);
+    }
+    return this.saveChanges(this.em, room, data.version, changes, () => this.flushRoom(changes.number));
+  }
+
+  async deleteRoom(caller: Caller, id: string, version: number): Promise<boolean> {
+    caller.require();
+    const room = await findOrNotFound(this.em, Room, 'Room', id);
+    caller.requireHotelManager(room.hotel.id);
+    return this.deleteVersioned(Room, 'Room', id, version);
+  }
+
+  // ---- shared steps ----
+
+  /**
+   * Applies the given fields under the version the client read, with MikroORM's
+   * optimistic locking: `em.lock` compares it with what we loaded, and the flush's
+   * `UPDATE ... WHERE version = ?` settles writers that loaded the same version at
+   * once. Either failure is an OptimisticLockError, which the edge maps to VERSION_CONFLICT.
+   */
+  private async saveChanges<T extends Versioned>(
+    em: EntityManager,
+    entity: T,
+    version: number,
+    changes: Partial<Record<string, unknown>>,
+    flush: () => Promise<void> = () => em.flush(),
+  ): Promise<T> {
+    validate.version(version);
+    await em.lock(entity, LockMode.OPTIMISTIC, version);
+    const given = Object.entries(changes).filter(([, value]) => value !== undefined);
+    const record = entity as unknown as Record<string, unknown>;
+    if (given.every(([field, value]) => record[field] === value)) {
+      // Nothing to write, but the caller still gets a compare-and-set: of writers that
+      // read the same version, exactly one succeeds, whatever each of them sent.
+      await bumpVersion(em, entity, version);
+      return entity;
+    }
+    em.assign(entity, Object.fromEntries(given) as never);
+    await flush();
+    return entity;
+  }
+
+  /**
+   * One statement, so the version check and the delete cannot be separated by another
+   * writer. `reservations` names the reservations that forbid the delete: checked first
+   * for a clear answer, and enforced by the foreign keys (ON DELETE RESTRICT) against a
+   * reservation made in between.
+   */
+  private async deleteVersioned<T extends Versioned>(
+    entity: EntityClass<T>,
+    what: string,
+    id: string,
+    version: number,
+    reservations?: FilterQuery<Reservation>,
+  ): Promise<boolean> {
+    validate.version(version);
+    if (reservations && (await this.em.count(Reservation, reservations)) > 0) {
+      throw invalidState(`${what} ${id} still has reservations and cannot be deleted`);
+    }
+    let deleted: number;
+    try {
+      deleted = await this.em.nativeDelete(entity, { id, version } as FilterQuery<T>);
+    } catch (error) {
+      if (error instanceof ForeignKeyConstraintViolationException) {
+        throw invalidState(`${what} ${id} still has reservations and cannot be deleted`);
+      }
+      throw error;
+    }
+    if (deleted === 1) return true;
+    const stillThere = await this.em.count(entity, { id } as FilterQuery<T>);
+    throw stillThere ? versionConflict(what, id) : notFound(what, id);
+  }
+
+  private async assertRoomNumberFree(hotelId: string, number: string): Promise<void> {
+    if (await this.em.count(Room, { hotel: hotelId, number })) {
+      throw badInput('number', `room ${number} already exists in this hotel`);
+    }
+  }
+
+  /** The unique index settles two concurrent creates of the same number. */
+  private async flushRoom(number: string | undefined): Promise<void> {
+    try {
+      await this.em.flush();
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) {
+        throw badInput('number', `room ${number} already exists in this hotel`);
+      }
+      throw error;
+    }
+  }
+}

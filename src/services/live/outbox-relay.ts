@@ -1,0 +1,92 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Logger } from '../../infra/logger.js';
+
+/** A committed outbox row on its way out. */
+export interface OutboxRow {
+  seq: string;
+  event_id: string;
+  topic: string;
+  hotel_id: string;
+  payload: Record<string, unknown>;
+}
+
+/** Where the relay sends events: Redis, or this process's own bus. Rejects if they could not all be sent. */
+export interface EventSink {
+  publish(rows: readonly OutboxRow[]): Promise<void>;
+}
+
+/** Any constant both relays agree on: the key of the advisory lock that makes one of them the publisher. */
+const RELAY_LOCK = 7_301_931;
+
+export interface RelayOptions {
+  intervalMs: number;
+  batchSize: number;
+}
+
+/**
+ * Publishes committed outbox rows in `seq` order and stamps them published, in one
+ * transaction per batch. One relay publishes at a time across all servers (a
+ * transaction-scoped advisory lock), so the order holds everywhere. Writers of a
+ * night take its row lock before they write their event, so a night's events are in
+ * commit order. If the sink fails (Redis is down), the batch is rolled back and stays
+ * in the outbox until the next try: events may be sent twice, never lost; their
+ * event ids make duplicates droppable.
+ */
+export class OutboxRelay {
+  private running = false;
+  private loop?: Promise<void>;
+  private failing = false;
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly sink: EventSink,
+    private readonly logger: Logger,
+    private readonly options: RelayOptions = { intervalMs: 50, batchSize: 500 },
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  /** Publishes one batch; returns how many rows it published (0 when another relay holds the lock). */
+  async runOnce(): Promise<number> {
+    return this.em.fork().transactional(async (tx) => {
+      const [{ locked }] = await tx.execute<{ locked: boolean }[]>('select pg_try_advisory_xact_lock(?) as locked', [
+        RELAY_LOCK,
+      ]);
+      if (!locked) return 0;
+      const rows = await tx.execute<OutboxRow[]>(
+        `select seq, event_id, topic, hotel_id, payload from outbox
+          where published_at is null order by seq limit ?`,
+        [this.options.batchSize],
+      );
+      if (rows.length === 0) return 0;
+      await this.sink.publish(rows);
+      await tx.execute(`update outbox set published_at = now() where seq in (${rows.map(() => '?').join(', ')})`, rows.map((r) => r.seq));
+      return rows.length;
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let published = 0;
+      try {
+        published = await this.runOnce();
+        if (this.failing) this.logger.info('outbox relay publishing again');
+        this.failing = false;
+      } catch (err) {
+        if (!this.failing) this.logger.warn({ err }, 'outbox relay cannot publish; events stay in the outbox');
+        this.failing = true;
+      }
+      // A full batch means more are waiting: go again at once.
+      if (published < this.options.batchSize) await delay(this.failing ? 500 : this.options.intervalMs);
+    }
+  }
+}
