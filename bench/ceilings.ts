@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import pg from 'pg';
+import { ReservationStatus } from '../src/entities/booking/reservation.entity.js';
+import { reservationInsert } from '../src/services/booking/booking.store.js';
+import { toPg } from '../src/services/common/sql.js';
 import { percentiles, type LoadResult } from './load.js';
 
 export interface Stay {
@@ -52,12 +55,27 @@ export async function rawReserve(
             outcome = 'SOLD_OUT';
             await db.query('rollback');
           } else {
+            // The server's own INSERT (PENDING with a long hold: consistent with the invariants,
+            // which the bench checks after the run).
+            const now = new Date();
             await db.query(
-              // PENDING with a long hold: consistent with the invariants, which the bench checks after the run.
-              `insert into reservation (id, hotel_id, room_type_id, principal, guest_name, guest_email, check_in, check_out,
-                 rooms, status, total_minor, currency, hold_expires_at, version, created_at, updated_at)
-               values ($1, $2, $3, 'raw', 'Raw', 'raw@example.com', $4, $5, 1, 'PENDING', 0, 'EUR', now() + interval '1 day', 1, now(), now())`,
-              [randomUUID(), stay.hotelId, stay.roomTypeId, stay.checkIn, stay.checkOut],
+              toPg(
+                reservationInsert({
+                  id: randomUUID(),
+                  hotelId: stay.hotelId,
+                  roomTypeId: stay.roomTypeId,
+                  principal: 'raw',
+                  guest: { name: 'Raw', email: 'raw@example.com' },
+                  checkIn: stay.checkIn,
+                  checkOut: stay.checkOut,
+                  rooms: 1,
+                  status: ReservationStatus.PENDING,
+                  totalMinor: 0,
+                  currency: 'EUR',
+                  holdExpiresAt: new Date(now.getTime() + 86_400_000),
+                  createdAt: now,
+                }),
+              ),
             );
             await db.query('commit');
           }

@@ -6,14 +6,14 @@ import path from 'node:path';
 import pg from 'pg';
 import { signToken } from '../src/infra/auth.js';
 import { openDatabase } from '../src/infra/database.js';
-import { auditInvariants } from '../src/services/booking/audit.js';
+import { invariantViolations } from '../src/services/booking/audit.js';
 import { addDays } from '../src/services/common/dates.js';
 import { bareHttpServer, rawReserve, type Stay } from './ceilings.js';
 import { fanout, type FanoutResult } from './fanout.js';
 import { classifyGraphQL, drive, type LoadResult } from './load.js';
-import { measure, startServer, type ServerProcess } from './processes.js';
+import { measure, startServer } from './processes.js';
 import { parseArgs, type BenchOptions } from './scales.js';
-import { loadCatalog, seed, type Catalog } from './seed.js';
+import { loadCatalog, seed } from './seed.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const SECRET = 'bench-secret-not-for-production';
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const failures: string[] = [];
   const audit = async (scenario: string) => {
-    const problems = await auditInvariants(orm.em.fork(), { now: new Date(Date.now() - 15_000) });
+    const problems = await invariantViolations(orm.em.fork(), { staleBefore: new Date(Date.now() - 15_000) });
     if (problems.length) failures.push(...problems.slice(0, 20).map((p) => `${scenario}: ${p}`));
     console.log(`  invariants after ${scenario}: ${problems.length ? `${problems.length} VIOLATED` : 'hold'}`);
   };

@@ -16,10 +16,12 @@ import { OutboxRelay } from '../services/live/outbox-relay.js';
 import { RedisEventSource } from '../infra/live/redis-event-source.js';
 import { LocalSink, RedisSink } from '../infra/live/sinks.js';
 import { attachWebSocketServer } from '../infra/live/ws-server.js';
-import { OperationServices, type GraphQLContext, type ServerDeps } from './context.js';
+import type { GraphQLContext } from '../resolvers/context.js';
+import { operationServices, type ServerDeps } from './context.js';
 import { DEFAULT_BOOKING_SETTINGS, type BookingDeps, type BookingSettings } from '../services/booking/booking.deps.js';
 import type { PaymentGateway } from '../services/booking/payments/payment-gateway.js';
 import type { Caller } from '../services/common/caller.js';
+import { systemClock, type Clock } from '../services/common/clock.js';
 import { Sweeper } from '../services/booking/sweeper.js';
 import { TestPaymentGateway } from '../services/booking/payments/test-payment-gateway.js';
 
@@ -28,8 +30,13 @@ export interface AppOptions {
   logger: Logger;
   /** An ORM owned by the caller (tests share one); otherwise the app opens and closes its own. */
   orm?: Orm;
-  /** Tests: another gateway, tighter saga settings, a crash after a saga step. */
-  booking?: { gateway?: PaymentGateway; settings?: Partial<BookingSettings>; afterStep?: BookingDeps['afterStep'] };
+  /** Tests: another gateway, tighter saga settings, a clock they move, a crash after a saga step. */
+  booking?: {
+    gateway?: PaymentGateway;
+    settings?: Partial<BookingSettings>;
+    clock?: Clock;
+    afterStep?: BookingDeps['afterStep'];
+  };
 }
 
 export interface App {
@@ -65,6 +72,7 @@ export async function startApp({ config, logger, orm: givenOrm, booking }: AppOp
       ...booking?.settings,
     },
     logger,
+    clock: booking?.clock ?? systemClock,
     afterStep: booking?.afterStep,
   };
   const sweeper = new Sweeper(orm.em, bookingDeps);
@@ -81,7 +89,7 @@ export async function startApp({ config, logger, orm: givenOrm, booking }: AppOp
   // One ORM context per operation, HTTP and WebSocket alike.
   const contextFor = (caller: Caller): GraphQLContext => ({
     caller,
-    services: new OperationServices(orm.em.fork(), deps),
+    services: operationServices(orm.em.fork(), deps),
   });
 
   const authenticate = createAuthenticator(config.auth, logger);

@@ -9,7 +9,7 @@ import { RoomResolver } from '../resolvers/catalog/room.resolver.js';
 import { RoomTypeResolver } from '../resolvers/catalog/room-type.resolver.js';
 import { SearchResolver } from '../resolvers/stays/search.resolver.js';
 import { forbidden } from '../services/common/errors.js';
-import type { GraphQLContext } from './context.js';
+import type { GraphQLContext } from '../resolvers/context.js';
 import { ErrorCodeType } from '../schema/common/error-code.js';
 import { Money } from '../schema/common/money.js';
 import { DateTimeScalar, LocalDateScalar } from '../schema/common/scalars.js';

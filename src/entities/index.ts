@@ -1,22 +1,22 @@
 import { Hotel } from './catalog/hotel.entity.js';
-import { IdempotencyRecord } from './booking/idempotency-record.entity.js';
-import { InventoryNight } from './stays/inventory-night.entity.js';
+import { IdempotencyKey } from './booking/idempotency-key.entity.js';
+import { RoomTypeInventory } from './stays/room-type-inventory.entity.js';
 import { OutboxEvent } from './live/outbox-event.entity.js';
 import { PricingRule } from './stays/pricing-rule.entity.js';
 import { Reservation } from './booking/reservation.entity.js';
-import { RoomRate } from './stays/room-rate.entity.js';
+import { RoomTypeRate } from './stays/room-type-rate.entity.js';
 import { RoomType } from './catalog/room-type.entity.js';
 import { Room } from './catalog/room.entity.js';
 import { TestGatewayCharge } from './booking/test-gateway-charge.entity.js';
 
 export {
   Hotel,
-  IdempotencyRecord,
-  InventoryNight,
+  IdempotencyKey,
+  RoomTypeInventory,
   OutboxEvent,
   PricingRule,
   Reservation,
-  RoomRate,
+  RoomTypeRate,
   RoomType,
   Room,
   TestGatewayCharge,
@@ -27,11 +27,11 @@ export const entities = [
   Hotel,
   RoomType,
   Room,
-  InventoryNight,
-  RoomRate,
+  RoomTypeInventory,
+  RoomTypeRate,
   PricingRule,
   Reservation,
-  IdempotencyRecord,
+  IdempotencyKey,
   OutboxEvent,
   TestGatewayCharge,
 ];

@@ -1,7 +1,6 @@
 import { OptionalProps, type Ref } from '@mikro-orm/core';
 import { Check, Entity, Enum, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import { LocalDateScalar } from '../../schema/common/scalars.js';
 import { Hotel } from '../catalog/hotel.entity.js';
 import { newId } from '../id.js';
 import { RoomType } from '../catalog/room-type.entity.js';
@@ -54,11 +53,10 @@ export class Reservation {
   @Property({ length: 320 })
   guestEmail!: string;
 
-  @Field(() => LocalDateScalar)
+  /** A LocalDate in GraphQL (the resolver declares the field). */
   @Property({ type: 'date' })
   checkIn!: string;
 
-  @Field(() => LocalDateScalar)
   @Property({ type: 'date' })
   checkOut!: string;
 

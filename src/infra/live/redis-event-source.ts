@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { AVAILABILITY_TOPIC, type AvailabilityEvent } from '../../services/live/outbox.js';
+import { AVAILABILITY_TOPIC, type AvailabilityEvent } from '../../services/stays/availability.js';
 import type { Logger } from '../logger.js';
 import type { AvailabilityBus } from '../../services/live/availability-bus.js';
 import { EVENT_STREAM } from './sinks.js';

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { AVAILABILITY_TOPIC, type AvailabilityEvent } from '../../services/live/outbox.js';
+import { AVAILABILITY_TOPIC, type AvailabilityEvent } from '../../services/stays/availability.js';
 import type { AvailabilityBus } from '../../services/live/availability-bus.js';
 import type { EventSink, OutboxRow } from '../../services/live/outbox-relay.js';
 
@@ -38,15 +38,15 @@ export class RedisSink implements EventSink {
         STREAM_MAX_LENGTH,
         '*',
         'eventId',
-        row.event_id,
+        row.eventId,
         'topic',
         row.topic,
         'hotelId',
-        row.hotel_id,
+        row.hotelId,
         'payload',
         payload,
       );
-      multi.publish(EVENT_STREAM, JSON.stringify({ eventId: row.event_id, topic: row.topic, hotelId: row.hotel_id, payload: row.payload }));
+      multi.publish(EVENT_STREAM, JSON.stringify({ eventId: row.eventId, topic: row.topic, hotelId: row.hotelId, payload: row.payload }));
     }
     const results = await multi.exec();
     const failed = results?.find(([error]) => error);

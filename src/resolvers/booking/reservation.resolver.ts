@@ -4,9 +4,9 @@ import { Reservation, ReservationStatus } from '../../entities/booking/reservati
 import { RoomType } from '../../entities/catalog/room-type.entity.js';
 import type { Caller } from '../../services/common/caller.js';
 import { toConnection } from '../../schema/common/connection.js';
-import { CurrentUser, Services, type OperationServices } from '../../app/context.js';
-import { money } from '../../schema/stays/inventory.types.js';
-import { Money } from '../../schema/common/money.js';
+import { CurrentUser, Services, type OperationServices } from '../context.js';
+import { money, Money } from '../../schema/common/money.js';
+import { LocalDateScalar } from '../../schema/common/scalars.js';
 import {
   CancelReservationInput,
   Guest,
@@ -78,6 +78,17 @@ export class ReservationResolver {
   @FieldResolver(() => RoomType)
   roomType(@Root() reservation: Reservation): Promise<RoomType> {
     return reservation.roomType.loadOrFail({ dataloader: true });
+  }
+
+  // Dates are the contract's LocalDate: declared here, so the entity needs no GraphQL scalar.
+  @FieldResolver(() => LocalDateScalar)
+  checkIn(@Root() reservation: Reservation): string {
+    return reservation.checkIn;
+  }
+
+  @FieldResolver(() => LocalDateScalar)
+  checkOut(@Root() reservation: Reservation): string {
+    return reservation.checkOut;
   }
 
   @FieldResolver(() => Guest)

@@ -5,7 +5,7 @@ import type { Caller } from '../../services/common/caller.js';
 import { CreateHotelInput, UpdateHotelInput } from '../../schema/catalog/catalog.inputs.js';
 import { HotelConnection } from '../../schema/catalog/catalog.types.js';
 import { toConnection } from '../../schema/common/connection.js';
-import { CurrentUser, Services, type OperationServices } from '../../app/context.js';
+import { CurrentUser, Services, type OperationServices } from '../context.js';
 
 @Resolver(() => Hotel)
 export class HotelResolver {

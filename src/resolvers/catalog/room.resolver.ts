@@ -3,7 +3,7 @@ import { Room } from '../../entities/catalog/room.entity.js';
 import { RoomType } from '../../entities/catalog/room-type.entity.js';
 import type { Caller } from '../../services/common/caller.js';
 import { CreateRoomInput, UpdateRoomInput } from '../../schema/catalog/catalog.inputs.js';
-import { CurrentUser, Services, type OperationServices } from '../../app/context.js';
+import { CurrentUser, Services, type OperationServices } from '../context.js';
 
 @Resolver(() => Room)
 export class RoomResolver {

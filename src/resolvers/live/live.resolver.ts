@@ -1,10 +1,10 @@
 import { Arg, ID, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
-import type { GraphQLContext } from '../../app/context.js';
+import type { GraphQLContext } from '../context.js';
 import { InventoryDay } from '../../schema/stays/inventory.types.js';
 import { InventoryChange } from '../../schema/live/live.types.js';
 import { LocalDateScalar } from '../../schema/common/scalars.js';
 import type { AvailabilityFilter } from '../../services/live/live.service.js';
-import type { AvailabilityEvent } from '../../services/live/outbox.js';
+import type { AvailabilityEvent } from '../../services/stays/availability.js';
 
 @Resolver()
 export class LiveResolver {

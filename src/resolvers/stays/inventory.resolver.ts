@@ -2,7 +2,7 @@ import { Arg, Authorized, FieldResolver, Mutation, Resolver, Root } from 'type-g
 import { PricingRule } from '../../entities/stays/pricing-rule.entity.js';
 import { RoomType } from '../../entities/catalog/room-type.entity.js';
 import type { Caller } from '../../services/common/caller.js';
-import { CurrentUser, Services, type OperationServices } from '../../app/context.js';
+import { CurrentUser, Services, type OperationServices } from '../context.js';
 import { InventoryDay, SetInventoryInput, SetPricingRulesInput, SetRatesInput } from '../../schema/stays/inventory.types.js';
 import { LocalDateScalar } from '../../schema/common/scalars.js';
 

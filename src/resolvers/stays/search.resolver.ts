@@ -1,6 +1,7 @@
 import { Arg, ID, Int, Query, Resolver } from 'type-graphql';
-import { Services, type OperationServices } from '../../app/context.js';
-import { money, RoomOffer } from '../../schema/stays/inventory.types.js';
+import { Services, type OperationServices } from '../context.js';
+import { money } from '../../schema/common/money.js';
+import { RoomOffer } from '../../schema/stays/inventory.types.js';
 import { LocalDateScalar } from '../../schema/common/scalars.js';
 
 @Resolver()

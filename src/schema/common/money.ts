@@ -1,4 +1,5 @@
 import { Field, ObjectType } from 'type-graphql';
+import { formatAmount } from '../../services/common/money.js';
 
 @ObjectType({
   description: 'Money as a decimal string in the currency\'s minor-unit precision, e.g. "129.50".',
@@ -9,4 +10,9 @@ export class Money {
 
   @Field()
   currency!: string;
+}
+
+/** An amount in minor units, as the client sees it. */
+export function money(minor: number, currency: string): Money {
+  return { amount: formatAmount(minor, currency), currency };
 }

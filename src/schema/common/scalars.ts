@@ -1,15 +1,6 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import { isLocalDate } from '../../services/common/dates.js';
 
-const LOCAL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-/** True for a real calendar date written YYYY-MM-DD (no 2026-02-30). */
-export function isLocalDate(value: string): boolean {
-  const match = LOCAL_DATE.exec(value);
-  if (!match) return false;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
-}
 
 function parseLocalDate(value: unknown): string {
   if (typeof value !== 'string' || !isLocalDate(value)) {

@@ -1,13 +1,8 @@
 import { Field, InputType, Int, ID, ObjectType } from 'type-graphql';
 import { RoomType } from '../../entities/catalog/room-type.entity.js';
-import type { InventoryDay as InventoryDayValue } from '../../services/stays/inventory.service.js';
-import { formatAmount } from '../../services/common/money.js';
-import { Money } from '../common/money.js';
+import type { InventoryDay as InventoryDayValue } from '../../services/stays/inventory-day.js';
+import { money, Money } from '../common/money.js';
 import { LocalDateScalar } from '../common/scalars.js';
-
-export function money(minor: number, currency: string): Money {
-  return { amount: formatAmount(minor, currency), currency };
-}
 
 @ObjectType()
 export class InventoryDay {

@@ -1,5 +1,6 @@
-import type { Logger } from '../../infra/logger.js';
-import type { IdempotencySettings } from './idempotency.service.js';
+import type { Logger } from '../common/logger.js';
+import type { Clock } from '../common/clock.js';
+import type { IdempotencySettings } from './idempotency.js';
 import type { PaymentGateway } from './payments/payment-gateway.js';
 
 export interface BookingSettings {
@@ -36,6 +37,8 @@ export interface BookingDeps {
   gateway: PaymentGateway;
   settings: BookingSettings;
   logger: Logger;
+  /** Hold deadlines, key leases and sweeps read the time here. */
+  clock: Clock;
   /** Test-only fault injection: called after each step; a throw there is a crash at that point. */
   afterStep?: (step: SagaStep, reservationId: string | null) => void | Promise<void>;
 }

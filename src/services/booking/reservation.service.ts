@@ -7,10 +7,10 @@ import type { BookingDeps } from './booking.deps.js';
 import { canManageHotel, type Caller, type Principal } from '../common/caller.js';
 import { todayIn } from '../common/dates.js';
 import { badInput, DomainError, ErrorCode, invalidState, notFound } from '../common/errors.js';
-import { IdempotencyStore, requestHash, type KeyScope } from './idempotency.service.js';
+import { IdempotencyKeys, requestHash, type KeyScope } from './idempotency.js';
 import { findOrNotFound } from '../common/lookup.js';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageRequest } from '../common/pagination.js';
-import { transition } from './reservation-ledger.js';
+import { transition } from './transition.js';
 import { payBackDueRefund } from './refunds.js';
 
 export interface CancelData {
@@ -24,13 +24,13 @@ export interface CancelData {
  * booked it, staff of its hotel and admins; to anyone else it does not exist.
  */
 export class ReservationService {
-  private readonly keys: IdempotencyStore;
+  private readonly keys: IdempotencyKeys;
 
   constructor(
     private readonly em: EntityManager,
     private readonly deps: BookingDeps,
   ) {
-    this.keys = new IdempotencyStore(em, deps.settings.idempotency);
+    this.keys = new IdempotencyKeys(em, deps.settings.idempotency, deps.clock);
   }
 
   get(caller: Caller, id: string): Promise<Reservation> {
@@ -54,7 +54,7 @@ export class ReservationService {
     page: PageRequest & { status?: ReservationStatus | null },
   ): Promise<Page<Reservation>> {
     caller.requireHotelManager(hotelId);
-    await findOrNotFound(this.em, Hotel, 'Hotel', hotelId);
+    await findOrNotFound(this.em, Hotel, hotelId);
     const where: FilterQuery<Reservation> = { hotel: hotelId };
     if (page.status) where.status = page.status;
     return this.page(where, page);
@@ -103,16 +103,16 @@ export class ReservationService {
         case ReservationStatus.REJECTED:
           throw invalidState(`A ${current.status} reservation cannot be cancelled`);
       }
-      if (current.checkIn < todayIn(hotel.timezone)) throw invalidState('The check-in date has passed');
+      const now = this.deps.clock.now();
+      if (current.checkIn < todayIn(hotel.timezone, now)) throw invalidState('The check-in date has passed');
       const paid = current.status === ReservationStatus.CONFIRMED;
-      const { reservation } = await transition(
-        tx,
-        current.id,
-        [current.status],
-        paid ? ReservationStatus.REFUNDED : ReservationStatus.CANCELLED,
-        { cancelReason: reason, refundDue: paid },
-        async () => hotel,
-      );
+      const { reservation } = await transition(tx, {
+        reservationId: current.id,
+        from: [current.status],
+        to: paid ? ReservationStatus.REFUNDED : ReservationStatus.CANCELLED,
+        changes: { cancelReason: reason, refundDue: paid },
+        at: now,
+      });
       return { reservation, refund: paid };
     });
     if (refund && (await payBackDueRefund(this.em, this.deps, reservation.id))) {

@@ -6,10 +6,11 @@ import { Reservation, ReservationStatus } from '../../entities/booking/reservati
 import type { BookingDeps } from './booking.deps.js';
 import type { Caller } from '../common/caller.js';
 import { badInput, DomainError, ErrorCode, notFound } from '../common/errors.js';
-import { IdempotencyStore, requestHash, validateKey, type KeyScope } from './idempotency.service.js';
+import { IdempotencyKeys, requestHash, validateKey, type KeyScope } from './idempotency.js';
 import { withDeadline, type ChargeOutcome } from './payments/payment-gateway.js';
 import { refundCharge } from './refunds.js';
-import { confirmHeld, holdNights, transition, type HoldRequest } from './reservation-ledger.js';
+import { createHeldReservation, type HoldRequest } from './hold.js';
+import { confirmHeld, transition } from './transition.js';
 import { validateStayShape } from '../stays/stay.validation.js';
 
 export interface ReserveData {
@@ -33,13 +34,13 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
  * gateway, and a key whose lease a retry can take over.
  */
 export class ReserveSaga {
-  private readonly keys: IdempotencyStore;
+  private readonly keys: IdempotencyKeys;
 
   constructor(
     private readonly em: EntityManager,
     private readonly deps: BookingDeps,
   ) {
-    this.keys = new IdempotencyStore(em, deps.settings.idempotency);
+    this.keys = new IdempotencyKeys(em, deps.settings.idempotency, deps.clock);
   }
 
   async reserve(caller: Caller, data: ReserveData): Promise<Reservation> {
@@ -75,12 +76,14 @@ export class ReserveSaga {
       reservation = await this.em.findOneOrFail(Reservation, claim.reservationId, { refresh: true });
       if (reservation.status !== ReservationStatus.PENDING) return this.conclude(scope, reservation);
     } else {
+      const now = this.deps.clock.now();
       reservation = await this.hold({
         roomTypeId: data.roomTypeId,
         stay,
         principal: principal.sub,
         guest,
-        holdExpiresAt: new Date(Date.now() + this.deps.settings.holdTtlMs),
+        now,
+        holdExpiresAt: new Date(now.getTime() + this.deps.settings.holdTtlMs),
         key: scope,
       });
       await this.step('held', reservation.id);
@@ -110,7 +113,7 @@ export class ReserveSaga {
     for (let attempt = 1; ; attempt++) {
       const lock = attempt > optimisticAttempts;
       try {
-        return await holdNights(this.em, request, { lock, lockTimeoutMs });
+        return await createHeldReservation(this.em, request, { lock, lockTimeoutMs });
       } catch (error) {
         if (error instanceof DomainError && error.code === ErrorCode.SOLD_OUT) {
           await this.keys.finish(scope, { error });
@@ -162,12 +165,17 @@ export class ReserveSaga {
    */
   private async settle(scope: KeyScope, reservation: Reservation, outcome: ChargeOutcome): Promise<Reservation> {
     if (outcome.status === 'succeeded') {
-      const confirmed = await confirmHeld(this.em, reservation, scope);
+      const confirmed = await confirmHeld(this.em, reservation, scope, this.deps.clock.now());
       if (confirmed) return confirmed;
     }
     const status = outcome.status === 'succeeded' ? ReservationStatus.CONFIRMED : ReservationStatus.REJECTED;
     const { moved, reservation: current } = await this.em.transactional(async (tx) => {
-      const moved = await transition(tx, reservation.id, [ReservationStatus.PENDING], status);
+      const moved = await transition(tx, {
+        reservationId: reservation.id,
+        from: [ReservationStatus.PENDING],
+        to: status,
+        at: this.deps.clock.now(),
+      });
       // The key's outcome commits with the transition: one transaction fewer per booking.
       await this.keys.finish(scope, outcomeOf(moved.reservation), tx);
       return moved;

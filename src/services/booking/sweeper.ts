@@ -1,8 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Reservation, ReservationStatus } from '../../entities/booking/reservation.entity.js';
 import type { BookingDeps } from './booking.deps.js';
-import { IdempotencyStore } from './idempotency.service.js';
-import { transition } from './reservation-ledger.js';
+import { claimExpiredHold } from './booking.store.js';
+import { IdempotencyKeys } from './idempotency.js';
+import { transition } from './transition.js';
+import { purgePublished } from '../live/outbox.store.js';
 import { payBackDueRefund } from './refunds.js';
 
 export interface SweepReport {
@@ -49,7 +51,7 @@ export class Sweeper {
    * database) and then leaves idempotency keys alone. Unscoped calls share the pass
    * in progress.
    */
-  runOnce(now: Date = new Date(), scope?: { hotelIds: readonly string[] }): Promise<SweepReport> {
+  runOnce(now: Date = this.deps.clock.now(), scope?: { hotelIds: readonly string[] }): Promise<SweepReport> {
     if (scope) return this.sweep(now, scope.hotelIds);
     this.running ??= this.sweep(now).finally(() => (this.running = undefined));
     return this.running;
@@ -73,9 +75,9 @@ export class Sweeper {
       if (await payBackDueRefund(em, this.deps, id)) report.refunded++;
     }
     if (!hotelIds) {
-      report.purgedKeys = await new IdempotencyStore(em, this.deps.settings.idempotency).purgeExpired();
+      report.purgedKeys = await new IdempotencyKeys(em, this.deps.settings.idempotency, this.deps.clock).purgeExpired();
       // Published events live on in the Redis stream; the outbox keeps a day for inspection.
-      await em.execute(`delete from outbox where published_at < now() - interval '1 day'`);
+      await purgePublished(em, new Date(now.getTime() - 86_400_000));
     }
     if (report.confirmed + report.expired + report.refunded > 0) this.deps.logger.info(report, 'sweep settled reservations');
     return report;
@@ -86,12 +88,9 @@ export class Sweeper {
     const charge = await this.deps.gateway.lookup(id);
     const status = charge.status === 'succeeded' ? ReservationStatus.CONFIRMED : ReservationStatus.EXPIRED;
     return em.transactional(async (tx) => {
-      const [claimed] = await tx.execute<{ id: string }[]>(
-        `select id from reservation where id = ? and status = 'PENDING' and hold_expires_at < ? for update skip locked`,
-        [id, now],
-      );
-      if (!claimed) return undefined; // settled by the saga, a cancel, or another sweeper
-      const { moved } = await transition(tx, id, [ReservationStatus.PENDING], status);
+      // Settled meanwhile by the saga, a cancel, or another sweeper: not ours.
+      if (!(await claimExpiredHold(tx, id, now))) return undefined;
+      const { moved } = await transition(tx, { reservationId: id, from: [ReservationStatus.PENDING], to: status, at: now });
       if (!moved) return undefined;
       return status === ReservationStatus.CONFIRMED ? 'confirmed' : 'expired';
     });

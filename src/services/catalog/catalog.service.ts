@@ -9,65 +9,32 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Hotel } from '../../entities/catalog/hotel.entity.js';
 import { isId } from '../../entities/id.js';
 import { Reservation } from '../../entities/booking/reservation.entity.js';
-import { RoomRate } from '../../entities/stays/room-rate.entity.js';
+import { RoomTypeRate } from '../../entities/stays/room-type-rate.entity.js';
 import { Room } from '../../entities/catalog/room.entity.js';
 import { RoomType } from '../../entities/catalog/room-type.entity.js';
 import type { Caller } from '../common/caller.js';
 import { ifGiven, validate } from './catalog.validation.js';
 import { badInput, invalidState, notFound, versionConflict } from '../common/errors.js';
 import type { InventoryService } from '../stays/inventory.service.js';
-import { findOrNotFound } from '../common/lookup.js';
+import { findManaged } from '../common/lookup.js';
 import { bumpVersion } from '../common/versioning.js';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageRequest } from '../common/pagination.js';
 
-export interface CreateHotelData {
-  name: string;
-  city: string;
-  address?: string | null;
-  timezone: string;
-  currency: string;
-  overbookingPercent?: number | null;
-}
+/** Fields a client may leave out (or, in an update, send as null to mean "unchanged"). */
+type Optional<T> = { [K in keyof T]?: T[K] | null };
+/** An update: the entity's id, the version the client read, and any of the editable fields. */
+type Update<T> = { id: string; version: number } & Optional<T>;
 
-export interface UpdateHotelData {
-  id: string;
-  version: number;
-  name?: string | null;
-  city?: string | null;
-  address?: string | null;
-  timezone?: string | null;
-  currency?: string | null;
-  overbookingPercent?: number | null;
-}
+type HotelFields = Pick<Hotel, 'name' | 'city' | 'timezone' | 'currency'>;
+export type CreateHotelData = HotelFields & Optional<Pick<Hotel, 'address' | 'overbookingPercent'>>;
+export type UpdateHotelData = Update<HotelFields & Pick<Hotel, 'address' | 'overbookingPercent'>>;
 
-export interface CreateRoomTypeData {
-  hotelId: string;
-  name: string;
-  description?: string | null;
-  maxOccupancy: number;
-}
+type RoomTypeFields = Pick<RoomType, 'name' | 'maxOccupancy'>;
+export type CreateRoomTypeData = RoomTypeFields & Optional<Pick<RoomType, 'description'>> & { hotelId: string };
+export type UpdateRoomTypeData = Update<RoomTypeFields & Pick<RoomType, 'description'>>;
 
-export interface UpdateRoomTypeData {
-  id: string;
-  version: number;
-  name?: string | null;
-  description?: string | null;
-  maxOccupancy?: number | null;
-}
-
-export interface CreateRoomData {
-  roomTypeId: string;
-  number: string;
-  floor?: number | null;
-}
-
-export interface UpdateRoomData {
-  id: string;
-  version: number;
-  number?: string | null;
-  floor?: number | null;
-  outOfService?: boolean | null;
-}
+export type CreateRoomData = Pick<Room, 'number'> & Optional<Pick<Room, 'floor'>> & { roomTypeId: string };
+export type UpdateRoomData = Update<Pick<Room, 'number' | 'floor' | 'outOfService'>>;
 
 type Versioned = Hotel | RoomType | Room;
 
@@ -136,10 +103,8 @@ export class CatalogService {
   }
 
   async updateHotel(caller: Caller, data: UpdateHotelData): Promise<Hotel> {
-    caller.require();
     return this.em.transactional(async (tx) => {
-      const hotel = await findOrNotFound(tx, Hotel, 'Hotel', data.id);
-      caller.requireHotelManager(hotel.id);
+      const hotel = await findManaged(tx, caller, Hotel, data.id);
       const changes = {
         name: ifGiven(data.name, validate.name),
         city: ifGiven(data.city, validate.city),
@@ -162,7 +127,7 @@ export class CatalogService {
   /** Rates and prices are amounts in the hotel's currency: they would silently change meaning. */
   private async assertNoMoneyRecorded(em: EntityManager, hotelId: string): Promise<void> {
     const [rates, reservations] = await Promise.all([
-      em.count(RoomRate, { hotel: hotelId }),
+      em.count(RoomTypeRate, { hotel: hotelId }),
       em.count(Reservation, { hotel: hotelId }),
     ]);
     if (rates + reservations > 0) {
@@ -171,18 +136,14 @@ export class CatalogService {
   }
 
   async deleteHotel(caller: Caller, id: string, version: number): Promise<boolean> {
-    caller.require();
-    const hotel = await findOrNotFound(this.em, Hotel, 'Hotel', id);
-    caller.requireHotelManager(hotel.id);
-    return this.deleteVersioned(Hotel, 'Hotel', id, version, { hotel: id });
+    await findManaged(this.em, caller, Hotel, id);
+    return this.deleteVersioned(Hotel, id, version, { hotel: id });
   }
 
   // ---- room types ----
 
   async createRoomType(caller: Caller, data: CreateRoomTypeData): Promise<RoomType> {
-    caller.require();
-    const hotel = await findOrNotFound(this.em, Hotel, 'Hotel', data.hotelId);
-    caller.requireHotelManager(hotel.id);
+    const hotel = await findManaged(this.em, caller, Hotel, data.hotelId);
     const roomType = this.em.create(RoomType, {
       hotel,
       name: validate.name(data.name),
@@ -194,9 +155,7 @@ export class CatalogService {
   }
 
   async updateRoomType(caller: Caller, data: UpdateRoomTypeData): Promise<RoomType> {
-    caller.require();
-    const roomType = await findOrNotFound(this.em, RoomType, 'RoomType', data.id);
-    caller.requireHotelManager(roomType.hotel.id);
+    const roomType = await findManaged(this.em, caller, RoomType, data.id);
     const changes = {
       name: ifGiven(data.name, validate.name),
       description: ifGiven(data.description, validate.description),
@@ -206,18 +165,14 @@ export class CatalogService {
   }
 
   async deleteRoomType(caller: Caller, id: string, version: number): Promise<boolean> {
-    caller.require();
-    const roomType = await findOrNotFound(this.em, RoomType, 'RoomType', id);
-    caller.requireHotelManager(roomType.hotel.id);
-    return this.deleteVersioned(RoomType, 'RoomType', id, version, { roomType: id });
+    await findManaged(this.em, caller, RoomType, id);
+    return this.deleteVersioned(RoomType, id, version, { roomType: id });
   }
 
   // ---- rooms ----
 
   async createRoom(caller: Caller, data: CreateRoomData): Promise<Room> {
-    caller.require();
-    const roomType = await findOrNotFound(this.em, RoomType, 'RoomType', data.roomTypeId);
-    caller.requireHotelManager(roomType.hotel.id);
+    const roomType = await findManaged(this.em, caller, RoomType, data.roomTypeId);
     const number = validate.roomNumber(data.number);
     await this.assertRoomNumberFree(roomType.hotel.id, number);
     const room = this.em.create(Room, {
@@ -231,9 +186,7 @@ export class CatalogService {
   }
 
   async updateRoom(caller: Caller, data: UpdateRoomData): Promise<Room> {
-    caller.require();
-    const room = await findOrNotFound(this.em, Room, 'Room', data.id);
-    caller.requireHotelManager(room.hotel.id);
+    const room = await findManaged(this.em, caller, Room, data.id);
     const changes = {
       number: ifGiven(data.number, validate.roomNumber),
       floor: ifGiven(data.floor, validate.floor),
@@ -246,10 +199,8 @@ export class CatalogService {
   }
 
   async deleteRoom(caller: Caller, id: string, version: number): Promise<boolean> {
-    caller.require();
-    const room = await findOrNotFound(this.em, Room, 'Room', id);
-    caller.requireHotelManager(room.hotel.id);
-    return this.deleteVersioned(Room, 'Room', id, version);
+    await findManaged(this.em, caller, Room, id);
+    return this.deleteVersioned(Room, id, version);
   }
 
   // ---- shared steps ----
@@ -290,12 +241,12 @@ export class CatalogService {
    */
   private async deleteVersioned<T extends Versioned>(
     entity: EntityClass<T>,
-    what: string,
     id: string,
     version: number,
     reservations?: FilterQuery<Reservation>,
   ): Promise<boolean> {
     validate.version(version);
+    const what = entity.name;
     if (reservations && (await this.em.count(Reservation, reservations)) > 0) {
       throw invalidState(`${what} ${id} still has reservations and cannot be deleted`);
     }

@@ -1,5 +1,5 @@
 import type { AvailabilityFeed, AvailabilityFilter } from './live.service.js';
-import type { AvailabilityEvent } from './outbox.js';
+import type { AvailabilityEvent } from '../stays/availability.js';
 
 /** A subscriber's queue may not grow past this: a client that stops reading is cut off, not buffered forever. */
 const MAX_QUEUED = 10_000;

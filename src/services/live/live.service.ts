@@ -1,10 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Hotel } from '../../entities/catalog/hotel.entity.js';
 import { RoomType } from '../../entities/catalog/room-type.entity.js';
-import { isLocalDate } from '../../schema/common/scalars.js';
+import { isLocalDate } from '../common/dates.js';
 import { badInput, notFound } from '../common/errors.js';
 import { findOrNotFound } from '../common/lookup.js';
-import type { AvailabilityEvent } from './outbox.js';
+import type { AvailabilityEvent } from '../stays/availability.js';
 
 export interface AvailabilityFilter {
   hotelId: string;
@@ -26,9 +26,9 @@ export class LiveService {
   ) {}
 
   async availability(filter: AvailabilityFilter): Promise<AsyncIterableIterator<AvailabilityEvent>> {
-    const hotel = await findOrNotFound(this.em, Hotel, 'Hotel', filter.hotelId);
+    const hotel = await findOrNotFound(this.em, Hotel, filter.hotelId);
     if (filter.roomTypeId != null) {
-      const roomType = await findOrNotFound(this.em, RoomType, 'RoomType', filter.roomTypeId);
+      const roomType = await findOrNotFound(this.em, RoomType, filter.roomTypeId);
       if (roomType.hotel.id !== hotel.id) throw notFound('RoomType', filter.roomTypeId);
     }
     for (const field of ['from', 'to'] as const) {

@@ -1,23 +1,14 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Logger } from '../../infra/logger.js';
+import type { Logger } from '../common/logger.js';
+import { markPublished, readUnpublished, tryLockRelay, type OutboxRow } from './outbox.store.js';
 
-/** A committed outbox row on its way out. */
-export interface OutboxRow {
-  seq: string;
-  event_id: string;
-  topic: string;
-  hotel_id: string;
-  payload: Record<string, unknown>;
-}
+export type { OutboxRow };
 
 /** Where the relay sends events: Redis, or this process's own bus. Rejects if they could not all be sent. */
 export interface EventSink {
   publish(rows: readonly OutboxRow[]): Promise<void>;
 }
-
-/** Any constant both relays agree on: the key of the advisory lock that makes one of them the publisher. */
-const RELAY_LOCK = 7_301_931;
 
 export interface RelayOptions {
   intervalMs: number;
@@ -58,18 +49,11 @@ export class OutboxRelay {
   /** Publishes one batch; returns how many rows it published (0 when another relay holds the lock). */
   async runOnce(): Promise<number> {
     return this.em.fork().transactional(async (tx) => {
-      const [{ locked }] = await tx.execute<{ locked: boolean }[]>('select pg_try_advisory_xact_lock(?) as locked', [
-        RELAY_LOCK,
-      ]);
-      if (!locked) return 0;
-      const rows = await tx.execute<OutboxRow[]>(
-        `select seq, event_id, topic, hotel_id, payload from outbox
-          where published_at is null order by seq limit ?`,
-        [this.options.batchSize],
-      );
+      if (!(await tryLockRelay(tx))) return 0;
+      const rows = await readUnpublished(tx, this.options.batchSize);
       if (rows.length === 0) return 0;
       await this.sink.publish(rows);
-      await tx.execute(`update outbox set published_at = now() where seq in (${rows.map(() => '?').join(', ')})`, rows.map((r) => r.seq));
+      await markPublished(tx, rows, new Date());
       return rows.length;
     });
   }

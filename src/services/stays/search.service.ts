@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Hotel } from '../../entities/catalog/hotel.entity.js';
 import { RoomType } from '../../entities/catalog/room-type.entity.js';
-import { loadStayData, viewsFor } from './inventory-days.js';
+import { daysOf } from './inventory-day.js';
+import { readInventory } from './stays.store.js';
 import { findOrNotFound } from '../common/lookup.js';
 import { validateStay } from './stay.validation.js';
 
@@ -13,16 +14,16 @@ export interface Offer {
   currency: string;
 }
 
-/** Availability search: three queries for the whole hotel, whatever its size. */
+/** Availability search: three statements for the whole hotel, whatever its size. */
 export class SearchService {
   constructor(private readonly em: EntityManager) {}
 
   async search(input: { hotelId: string; checkIn: string; checkOut: string; rooms?: number | null }): Promise<Offer[]> {
-    const hotel = await findOrNotFound(this.em, Hotel, 'Hotel', input.hotelId);
+    const hotel = await findOrNotFound(this.em, Hotel, input.hotelId);
     const stay = validateStay(input, hotel.timezone);
     const roomTypes = await this.em.find(RoomType, { hotel: hotel.id }, { orderBy: { id: 'asc' } });
     if (roomTypes.length === 0) return [];
-    const data = await loadStayData(
+    const stored = await readInventory(
       this.em,
       roomTypes.map((roomType) => roomType.id),
       stay.checkIn,
@@ -30,7 +31,7 @@ export class SearchService {
     );
     const offers: Offer[] = [];
     for (const roomType of roomTypes) {
-      const days = viewsFor(data, roomType.id, stay.nights);
+      const days = daysOf(stored.get(roomType.id)!, stay.nights);
       if (days.some((day) => day.rateMinor === null || day.available < stay.rooms)) continue;
       const nights = days.map((day) => ({ date: day.date, priceMinor: day.rateMinor! }));
       offers.push({

@@ -1,5 +1,4 @@
-import { isLocalDate } from '../../schema/common/scalars.js';
-import { daysBetween, nightsOf, todayIn } from '../common/dates.js';
+import { daysBetween, isLocalDate, nightsOf, todayIn } from '../common/dates.js';
 import { badInput } from '../common/errors.js';
 
 export const MAX_RANGE_NIGHTS = 366;

@@ -6,7 +6,7 @@ import { RoomType } from '../catalog/room-type.entity.js';
 /** The base rate staff set for one room type on one night, in minor units of the hotel's currency. */
 @Entity({ tableName: 'room_type_rate' })
 @Check({ name: 'room_type_rate_amount_min', expression: 'amount_minor >= 0' })
-export class RoomRate {
+export class RoomTypeRate {
   [PrimaryKeyProp]?: ['roomType', 'date'];
 
   @ManyToOne(() => RoomType, { primary: true, ref: true, deleteRule: 'cascade' })

@@ -8,7 +8,7 @@ import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legac
  */
 @Entity({ tableName: 'idempotency_key' })
 @Index({ name: 'idempotency_key_expires_at_idx', properties: ['expiresAt'] })
-export class IdempotencyRecord {
+export class IdempotencyKey {
   [PrimaryKeyProp]?: ['principal', 'operation', 'key'];
 
   @PrimaryKey({ length: 255 })

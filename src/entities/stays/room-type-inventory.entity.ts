@@ -12,7 +12,7 @@ import { RoomType } from '../catalog/room-type.entity.js';
 @Check({ name: 'room_type_inventory_reserved_min', expression: 'reserved >= 0' })
 @Check({ name: 'room_type_inventory_reserved_max', expression: 'reserved <= sell_limit' })
 @Check({ name: 'room_type_inventory_total_min', expression: 'total >= 0' })
-export class InventoryNight {
+export class RoomTypeInventory {
   [PrimaryKeyProp]?: ['roomType', 'date'];
   [OptionalProps]?: 'reserved' | 'version';
 

@@ -1,0 +1,104 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
+import { IdempotencyKey } from '../../entities/booking/idempotency-key.entity.js';
+import { column, execute, query, sql, type Sql } from '../common/sql.js';
+
+/**
+ * All SQL of the `idempotency_key` table. The hold and the confirmation embed the
+ * pieces below (`keyLink`, `keyOutcome`) in their own statements, so a key's outcome
+ * commits with the change it describes.
+ */
+
+/** One key of one caller for one operation. */
+export interface KeyScope {
+  principal: string;
+  operation: string;
+  key: string;
+}
+
+/** How a key's request ended: the reservation it produced, or the error it answered. */
+export interface KeyOutcome {
+  reservationId?: string | null;
+  error?: { code: string; message: string };
+}
+
+const ofKey = (scope: KeyScope) =>
+  sql`principal = ${scope.principal} and operation = ${scope.operation} and key = ${scope.key}`;
+
+/** Claims the key for a new request: an INSERT only one request can win. Answers whether this one did. */
+export async function insertClaim(
+  em: EntityManager,
+  scope: KeyScope,
+  claim: { requestHash: string; now: Date; leaseUntil: Date; expiresAt: Date },
+): Promise<boolean> {
+  const rows = await query(
+    em,
+    'idempotency.insertClaim',
+    sql`insert into idempotency_key (principal, operation, key, request_hash, state, locked_until, created_at, expires_at)
+        values (${scope.principal}, ${scope.operation}, ${scope.key}, ${claim.requestHash}, 'running',
+                ${claim.leaseUntil.toISOString()}::timestamptz, ${claim.now.toISOString()}::timestamptz,
+                ${claim.expiresAt.toISOString()}::timestamptz)
+        on conflict do nothing
+        returning principal`,
+    z.object({ principal: column.text }),
+  );
+  return rows.length === 1;
+}
+
+/** The key's row as another request left it. */
+export function readKey(em: EntityManager, scope: KeyScope): Promise<IdempotencyKey | null> {
+  return em.fork().findOne(IdempotencyKey, { principal: scope.principal, operation: scope.operation, key: scope.key });
+}
+
+/**
+ * Takes over a running claim whose lease ended before `now` (its request died): moves
+ * the lease to `leaseUntil`. Answers the reservation the dead request had linked, or
+ * undefined when the lease is still someone's.
+ */
+export async function takeOverLease(
+  em: EntityManager,
+  scope: KeyScope,
+  now: Date,
+  leaseUntil: Date,
+): Promise<{ reservationId: string | null } | undefined> {
+  const rows = await query(
+    em,
+    'idempotency.takeOverLease',
+    sql`update idempotency_key set locked_until = ${leaseUntil.toISOString()}::timestamptz
+         where ${ofKey(scope)} and state = 'running' and locked_until < ${now.toISOString()}::timestamptz
+        returning reservation_id`,
+    z.object({ reservation_id: column.uuid.nullable() }),
+  );
+  return rows.length === 1 ? { reservationId: rows[0].reservation_id } : undefined;
+}
+
+/** An UPDATE that records the key's outcome, as a fragment a statement can embed with its own condition. */
+export function keyOutcome(scope: KeyScope, outcome: KeyOutcome, when: Sql = sql`true`): Sql {
+  return sql`update idempotency_key
+                set state = 'done', reservation_id = coalesce(${outcome.reservationId ?? null}::uuid, reservation_id),
+                    error_code = ${outcome.error?.code ?? null}, error_message = ${outcome.error?.message ?? null}
+              where ${ofKey(scope)} and ${when}`;
+}
+
+/** An UPDATE that links the reservation a running request created, as a fragment (the hold embeds it). */
+export function keyLink(scope: KeyScope, reservationId: string, when: Sql = sql`true`): Sql {
+  return sql`update idempotency_key set reservation_id = ${reservationId}::uuid where ${ofKey(scope)} and ${when}`;
+}
+
+export async function recordOutcome(em: EntityManager, scope: KeyScope, outcome: KeyOutcome): Promise<void> {
+  await execute(em, 'idempotency.recordOutcome', keyOutcome(scope, outcome));
+}
+
+/** Forgets a running claim that produced no effect. */
+export async function deleteClaim(em: EntityManager, scope: KeyScope): Promise<void> {
+  await execute(
+    em,
+    'idempotency.deleteClaim',
+    sql`delete from idempotency_key where ${ofKey(scope)} and state = 'running' and reservation_id is null`,
+  );
+}
+
+/** Drops keys whose retention ended before `now`; answers how many. */
+export function purgeKeys(em: EntityManager, now: Date): Promise<number> {
+  return em.nativeDelete(IdempotencyKey, { expiresAt: { $lt: now } });
+}

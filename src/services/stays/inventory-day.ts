@@ -1,0 +1,46 @@
+import { nightlyRate, type PricingRuleValue } from './pricing.js';
+import type { InventoryCounts, InventoryRange } from './stays.store.js';
+
+/**
+ * One room type on one date as clients see it (the contract's InventoryDay): the
+ * stored counts, what is left, the base rate and the rate its occupancy gives. Money
+ * in minor units of `currency`.
+ */
+export interface InventoryDay extends InventoryCounts {
+  date: string;
+  available: number;
+  baseRateMinor: number | null;
+  rateMinor: number | null;
+  currency: string;
+}
+
+const NOTHING: InventoryCounts = { total: 0, reserved: 0, sellLimit: 0 };
+
+/** Every date gets a day; a date with no inventory row has nothing to sell. */
+export function inventoryDays(
+  dates: readonly string[],
+  counts: ReadonlyMap<string, InventoryCounts>,
+  rates: ReadonlyMap<string, number>,
+  rules: readonly PricingRuleValue[],
+  currency: string,
+): InventoryDay[] {
+  return dates.map((date) => {
+    const { total, reserved, sellLimit } = counts.get(date) ?? NOTHING;
+    const baseRateMinor = rates.get(date) ?? null;
+    return {
+      date,
+      total,
+      reserved,
+      sellLimit,
+      available: Math.max(0, sellLimit - reserved),
+      baseRateMinor,
+      rateMinor: baseRateMinor === null ? null : nightlyRate(baseRateMinor, reserved, total, rules),
+      currency,
+    };
+  });
+}
+
+/** The days of these dates as a range read from the store has them. */
+export function daysOf(range: InventoryRange, dates: readonly string[]): InventoryDay[] {
+  return inventoryDays(dates, range.inventory, range.rates, range.rules, range.hotel.currency);
+}
