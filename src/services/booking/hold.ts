@@ -7,7 +7,7 @@ import { availabilityEvent } from '../stays/availability.js';
 import { inventoryDays } from '../stays/inventory-day.js';
 import { nightlyRate } from '../stays/pricing.js';
 import { assertNotPast, type Stay } from '../stays/stay.validation.js';
-import { readInventory, type InventoryCounts, type InventoryRange } from '../stays/stays.store.js';
+import { readInventory, setLockTimeout, type InventoryCounts, type InventoryRange } from '../stays/stays.store.js';
 import { insertHold, type HoldRecord } from './booking.store.js';
 import type { KeyScope } from './idempotency.store.js';
 import { statusEvent } from './status-events.js';
@@ -51,7 +51,7 @@ export async function createHeldReservation(
   };
   const row = options.lock
     ? await em.transactional(async (tx) => {
-        await tx.execute(`set local lock_timeout = ${Math.floor(options.lockTimeoutMs)}`);
+        await setLockTimeout(tx, options.lockTimeoutMs);
         return hold(tx, true);
       })
     : await hold(em, false);

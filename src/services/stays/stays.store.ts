@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { column, pgArray, query, sql, type Sql } from '../common/sql.js';
+import { column, execute, pgArray, query, Sql, sql } from '../common/sql.js';
 import type { PricingRuleValue } from './pricing.js';
 
 /**
@@ -59,6 +59,11 @@ export function inventoryLock(scope: InventoryScope): Sql {
               where ${where}
               order by room_type_id, date
                 for update`;
+}
+
+/** How long the caller's transaction waits for a row lock before it fails (and counts as contention). */
+export async function setLockTimeout(tx: EntityManager, ms: number): Promise<void> {
+  await execute(tx, 'stays.setLockTimeout', new Sql(`set local lock_timeout = ${Math.floor(ms)}`, []));
 }
 
 const inventoryRow = z

@@ -1,7 +1,6 @@
-import { raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { TestGatewayCharge } from '../../../entities/booking/test-gateway-charge.entity.js';
 import type { ChargeLookup, ChargeOutcome, ChargeRequest, PaymentGateway } from './payment-gateway.js';
+import { findCharge, insertCharge, refundCharge } from './test-gateway.store.js';
 
 export const TEST_TOKENS = { ok: 'tok_ok', declined: 'tok_declined', timeout: 'tok_timeout' } as const;
 
@@ -18,28 +17,18 @@ export class TestPaymentGateway implements PaymentGateway {
     if (request.token === TEST_TOKENS.timeout) return hang(signal);
     const status = request.token === TEST_TOKENS.ok ? 'succeeded' : 'declined';
     // One statement: the first charge of a key is recorded, a repeat (or a race) changes nothing.
-    const inserted = await this.em.execute<{ status: string }[]>(
-      `insert into test_gateway_charge (idempotency_key, token, amount_minor, currency, status, refunded_minor, created_at)
-       values (?, ?, ?, ?, ?, 0, now()) on conflict (idempotency_key) do nothing returning status`,
-      [request.idempotencyKey, request.token, request.amountMinor, request.currency, status],
-    );
-    if (inserted.length === 1) return outcomeOf(status);
+    if (await insertCharge(this.em, { ...request, status })) return outcomeOf(status);
     const previous = await this.lookup(request.idempotencyKey);
     return previous.status === 'none' ? outcomeOf(status) : previous;
   }
 
   async lookup(idempotencyKey: string): Promise<ChargeLookup> {
-    const charge = await this.em.fork().findOne(TestGatewayCharge, { idempotencyKey });
+    const charge = await findCharge(this.em, idempotencyKey);
     return charge ? outcomeOf(charge.status) : { status: 'none' };
   }
 
   async refund(idempotencyKey: string): Promise<void> {
-    // One conditional UPDATE: refunding twice, or at once, returns the money once.
-    await this.em.fork().nativeUpdate(
-      TestGatewayCharge,
-      { idempotencyKey, status: 'succeeded', refundedMinor: 0 },
-      { refundedMinor: raw('amount_minor') as never, refundedAt: new Date() },
-    );
+    await refundCharge(this.em, idempotencyKey, new Date());
   }
 }
 
