@@ -1,5 +1,7 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Reservation, ReservationStatus } from '../../entities/booking/reservation.entity.js';
+import type { CancelData } from '../../services/booking/reservation.service.js';
+import type { ReserveData } from '../../services/booking/reserve.saga.js';
 import { connectionType } from '../common/connection.js';
 import { LocalDateScalar } from '../common/scalars.js';
 
@@ -35,7 +37,7 @@ export class GuestInput {
 }
 
 @InputType()
-export class ReserveInput {
+export class ReserveInput implements ReserveData {
   @Field({
     description:
       'Client-chosen, 8 to 255 characters. The same key with the same input returns the same reservation; with other input, IDEMPOTENCY_KEY_REUSED.',
@@ -65,7 +67,7 @@ export class ReserveInput {
 }
 
 @InputType()
-export class CancelReservationInput {
+export class CancelReservationInput implements CancelData {
   @Field(() => ID)
   id!: string;
 

@@ -1,7 +1,17 @@
 import { Field, ID, InputType, Int } from 'type-graphql';
+import type {
+  CreateHotelData,
+  CreateRoomData,
+  CreateRoomTypeData,
+  UpdateHotelData,
+  UpdateRoomData,
+  UpdateRoomTypeData,
+} from '../../services/catalog/catalog.service.js';
+
+// Each input implements the service's data type: the compiler keeps the two in step.
 
 @InputType()
-export class CreateHotelInput {
+export class CreateHotelInput implements CreateHotelData {
   @Field()
   name!: string;
 
@@ -22,7 +32,7 @@ export class CreateHotelInput {
 }
 
 @InputType()
-export class UpdateHotelInput {
+export class UpdateHotelInput implements UpdateHotelData {
   @Field(() => ID)
   id!: string;
 
@@ -49,7 +59,7 @@ export class UpdateHotelInput {
 }
 
 @InputType()
-export class CreateRoomTypeInput {
+export class CreateRoomTypeInput implements CreateRoomTypeData {
   @Field(() => ID)
   hotelId!: string;
 
@@ -64,7 +74,7 @@ export class CreateRoomTypeInput {
 }
 
 @InputType()
-export class UpdateRoomTypeInput {
+export class UpdateRoomTypeInput implements UpdateRoomTypeData {
   @Field(() => ID)
   id!: string;
 
@@ -82,7 +92,7 @@ export class UpdateRoomTypeInput {
 }
 
 @InputType()
-export class CreateRoomInput {
+export class CreateRoomInput implements CreateRoomData {
   @Field(() => ID)
   roomTypeId!: string;
 
@@ -94,7 +104,7 @@ export class CreateRoomInput {
 }
 
 @InputType()
-export class UpdateRoomInput {
+export class UpdateRoomInput implements UpdateRoomData {
   @Field(() => ID)
   id!: string;
 

@@ -1,6 +1,7 @@
 import { Field, InputType, Int, ID, ObjectType } from 'type-graphql';
 import { RoomType } from '../../entities/catalog/room-type.entity.js';
 import type { InventoryDay as InventoryDayValue } from '../../services/stays/inventory-day.js';
+import type { DateRange, SetInventoryData, SetPricingRulesData, SetRatesData } from '../../services/stays/inventory.service.js';
 import { money, Money } from '../common/money.js';
 import { LocalDateScalar } from '../common/scalars.js';
 
@@ -77,7 +78,7 @@ export class RoomOffer {
 
 /** The nights [from, to) of one room type. */
 @InputType()
-abstract class NightRangeInput {
+abstract class NightRangeInput implements DateRange {
   @Field(() => ID)
   roomTypeId!: string;
 
@@ -89,7 +90,7 @@ abstract class NightRangeInput {
 }
 
 @InputType()
-export class SetInventoryInput extends NightRangeInput {
+export class SetInventoryInput extends NightRangeInput implements SetInventoryData {
   @Field(() => Int, {
     description:
       'Rooms that exist on each of these nights. A total whose sell limit would fall below what is already reserved on any of them is refused with INVALID_STATE, and nothing changes.',
@@ -98,7 +99,7 @@ export class SetInventoryInput extends NightRangeInput {
 }
 
 @InputType()
-export class SetRatesInput extends NightRangeInput {
+export class SetRatesInput extends NightRangeInput implements SetRatesData {
   @Field({ description: "Decimal string in the hotel's currency." })
   amount!: string;
 }
@@ -113,7 +114,7 @@ export class PricingRuleInput {
 }
 
 @InputType()
-export class SetPricingRulesInput {
+export class SetPricingRulesInput implements SetPricingRulesData {
   @Field(() => ID)
   roomTypeId!: string;
 
