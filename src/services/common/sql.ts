@@ -31,13 +31,6 @@ export function sql(strings: TemplateStringsArray, ...bindings: unknown[]): Sql 
   return new Sql(text, values);
 }
 
-/** Fragments joined by a separator, e.g. a list of bindings `?, ?, ?`. */
-sql.join = (parts: readonly (Sql | unknown)[], separator = ', '): Sql =>
-  parts.reduce<Sql>(
-    (joined, part, i) => (i === 0 ? sql`${part}` : sql`${joined}${new Sql(separator, [])}${part}`),
-    new Sql('', []),
-  );
-
 /**
  * Runs a named statement and checks every row where it enters: a row that does not
  * have the shape the store declares is a bug, reported with the statement's name.
