@@ -18,12 +18,13 @@ import {
   gate,
   moneyKept,
   reservationsOf,
-  reservedNights,
   startSibling,
   times,
   type Gate,
 } from '../helpers/saga.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { ManualClock } from '../helpers/clock.js';
+import { reservedCounts } from '../helpers/inventory.js';
+import { isolatedDatabase, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
  * Invariant 2 with Stripe's semantics: one key, per principal and operation, yields at
@@ -71,8 +72,8 @@ async function book(input: Record<string, unknown>, token = guest): Promise<Rese
   return reserve;
 }
 
-async function keyRows(principal: string, operation: string, key: string) {
-  return server.orm.em.fork().execute<{ request_hash: string; state: string; seconds: string | number }[]>(
+async function keyRows(principal: string, operation: string, key: string, orm = server.orm) {
+  return orm.em.fork().execute<{ request_hash: string; state: string; seconds: string | number }[]>(
     `select request_hash, state, extract(epoch from expires_at - created_at) as seconds
        from idempotency_key where principal = ? and operation = ? and key = ?`,
     [principal, operation, key],
@@ -81,7 +82,7 @@ async function keyRows(principal: string, operation: string, key: string) {
 
 describe('20 identical reserve requests with one key, all at once', () => {
   it('tok_ok: one reservation, one charge, 20 equal answers', async () => {
-    const { hotel, roomType, input } = await stock();
+    const { hotel, roomType, from, to, input } = await stock();
     const results = await times(20, () => server.client.request(RESERVE, { input }, guest));
     expect(results.map(errorCode)).toEqual(Array(20).fill(undefined));
     expect(results.map((r) => r.data)).toEqual(Array(20).fill(results[0].data));
@@ -91,13 +92,13 @@ describe('20 identical reserve requests with one key, all at once', () => {
     const reservations = await reservationsOf(server.orm, roomType.id);
     expect(reservations.map((r) => [r.id, r.status])).toEqual([[answer.id, 'CONFIRMED']]);
     const charges = await chargesOf(server.orm, roomType.id);
-    expect(charges.map((c) => [c.idempotency_key, c.status])).toEqual([[answer.id, 'succeeded']]);
-    expect(await reservedNights(server.orm, roomType.id)).toEqual([1, 1, 0, 0]);
+    expect(charges.map((c) => [c.reservationId, c.status])).toEqual([[answer.id, 'succeeded']]);
+    expect(await reservedCounts(server.client, roomType.id, from, to)).toEqual([1, 1, 0, 0]);
     expect(await invariantViolations(server.orm, [hotel.id])).toEqual([]);
   });
 
   it('tok_declined: 20 equal PAYMENT_DECLINED answers, one REJECTED reservation, no money taken', async () => {
-    const { hotel, roomType, input } = await stock();
+    const { hotel, roomType, from, to, input } = await stock();
     const declined = { ...input, paymentToken: 'tok_declined' };
     const results = await times(20, () => server.client.request(RESERVE, { input: declined }, guest));
     expect(results.map(errorCode)).toEqual(Array(20).fill('PAYMENT_DECLINED'));
@@ -107,14 +108,14 @@ describe('20 identical reserve requests with one key, all at once', () => {
     expect(reservations.map((r) => r.status)).toEqual(['REJECTED']);
     expect((await chargesOf(server.orm, roomType.id)).map((c) => c.status)).toEqual(['declined']);
     expect(await moneyKept(server.orm, roomType.id)).toBe(0);
-    expect(await reservedNights(server.orm, roomType.id)).toEqual([0, 0, 0, 0]);
+    expect(await reservedCounts(server.client, roomType.id, from, to)).toEqual([0, 0, 0, 0]);
     expect(await invariantViolations(server.orm, [hotel.id])).toEqual([]);
   });
 });
 
 describe('a key already used', () => {
   it('with other input answers IDEMPOTENCY_KEY_REUSED and writes nothing', async () => {
-    const { roomType, from, input } = await stock();
+    const { roomType, from, to, input } = await stock();
     const first = await book(input);
     const [before] = await keyRows('guest-idem-1', 'reserve', input.idempotencyKey);
     const variants = [
@@ -130,7 +131,7 @@ describe('a key already used', () => {
     }
     expect((await reservationsOf(server.orm, roomType.id)).map((r) => r.id)).toEqual([first.id]);
     expect(await chargesOf(server.orm, roomType.id)).toHaveLength(1);
-    expect(await reservedNights(server.orm, roomType.id)).toEqual([1, 1, 0, 0]);
+    expect(await reservedCounts(server.client, roomType.id, from, to)).toEqual([1, 1, 0, 0]);
     expect(await keyRows('guest-idem-1', 'reserve', input.idempotencyKey)).toEqual([before]);
   });
 
@@ -150,13 +151,13 @@ describe('a key already used', () => {
   });
 
   it('replayed after completion returns the same reservation without a new charge', async () => {
-    const { roomType, input } = await stock();
+    const { roomType, from, to, input } = await stock();
     const first = await book(input);
     const charged = await chargesOf(server.orm, roomType.id);
     const replay = await book(input);
     expect(replay).toEqual(first);
     expect(await chargesOf(server.orm, roomType.id)).toEqual(charged);
-    expect(await reservedNights(server.orm, roomType.id)).toEqual([1, 1, 0, 0]);
+    expect(await reservedCounts(server.client, roomType.id, from, to)).toEqual([1, 1, 0, 0]);
   });
 
   it('that got SOLD_OUT answers SOLD_OUT again, even after rooms were added', async () => {
@@ -218,26 +219,43 @@ it('keys of fewer than 8 or more than 255 characters are BAD_USER_INPUT', async 
 });
 
 it('keys are kept at least 24 hours, and the sweeper purges only the expired ones', async () => {
-  const { from, roomType } = await stock();
-  const kept = reserveInput(roomType.id, from, addDays(from, 1));
-  const expiring = reserveInput(roomType.id, addDays(from, 1), addDays(from, 2));
-  await book(kept);
-  await book(expiring);
-  for (const { idempotencyKey } of [kept, expiring]) {
-    const [row] = await keyRows('guest-idem-1', 'reserve', idempotencyKey);
-    expect(row.state).toBe('done');
-    expect(Number(row.seconds)).toBeGreaterThanOrEqual(24 * 3600);
-  }
+  // Keys are purged by the unscoped sweep only, which must not touch what other files
+  // keep on the shared database: a database of its own, and a clock the test moves.
+  const isolated = await isolatedDatabase(server.orm);
+  const clock = new ManualClock();
+  const keeper = await startTestServer(
+    { booking: { holdTtlMs: HOUR, paymentTimeoutMs: 5_000, sweepIntervalMs: 0 } },
+    { orm: isolated.orm, booking: { clock } },
+  );
+  try {
+    const { roomType, from } = await stockedRoomType(keeper.client, admin, { nights: 4 });
+    const expiring = reserveInput(roomType.id, from, addDays(from, 1));
+    const kept = reserveInput(roomType.id, addDays(from, 1), addDays(from, 2));
+    await keeper.client.ok(RESERVE, { input: expiring }, guest);
+    clock.advance(HOUR);
+    await keeper.client.ok(RESERVE, { input: kept }, guest);
+    const keysLeft = async () => {
+      const rows = await Promise.all([expiring, kept].map((input) => keyRows('guest-idem-1', 'reserve', input.idempotencyKey, isolated.orm)));
+      return rows.map((found) => found.length);
+    };
+    for (const { idempotencyKey } of [expiring, kept]) {
+      const [row] = await keyRows('guest-idem-1', 'reserve', idempotencyKey, isolated.orm);
+      expect(row.state).toBe('done');
+      expect(Number(row.seconds)).toBeGreaterThanOrEqual(24 * 3600);
+    }
 
-  await server.orm.em
-    .fork()
-    .execute(`update idempotency_key set expires_at = now() - interval '1 minute' where principal = ? and key = ?`, [
-      'guest-idem-1',
-      expiring.idempotencyKey,
-    ]);
-  await server.app.sweeper.runOnce();
-  expect(await keyRows('guest-idem-1', 'reserve', expiring.idempotencyKey)).toEqual([]);
-  expect(await keyRows('guest-idem-1', 'reserve', kept.idempotencyKey)).toHaveLength(1);
+    clock.advance(23 * HOUR); // 24 hours after the first key
+    expect(await keeper.app.sweeper.runOnce()).toMatchObject({ purgedKeys: 0 });
+    expect(await keysLeft()).toEqual([1, 1]);
+
+    // Just past the first key's retention, an hour before the second one's.
+    clock.advance(DEFAULT_BOOKING_SETTINGS.idempotency.retentionMs - 24 * HOUR + 1);
+    expect(await keeper.app.sweeper.runOnce()).toMatchObject({ purgedKeys: 1 });
+    expect(await keysLeft()).toEqual([0, 1]);
+  } finally {
+    await keeper.stop();
+    await isolated.drop();
+  }
 });
 
 describe('cancelReservation with a key', () => {
@@ -261,7 +279,7 @@ describe('cancelReservation with a key', () => {
       [second.id, 'CONFIRMED'],
     ]);
     const charges = await chargesOf(server.orm, roomType.id);
-    expect(charges.map((c) => [c.idempotency_key, c.refunded_minor === c.amount_minor])).toEqual([
+    expect(charges.map((c) => [c.reservationId, c.refunded === c.amount])).toEqual([
       [first.id, true],
       [second.id, false],
     ]);

@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { addDays } from '../../src/services/common/dates.js';
-import { CANCEL, invariantViolations, reserveInput, stockedRoomType, type ReservationData, type StockedRoomType } from '../helpers/booking.js';
-import { errorCode } from '../helpers/graphql.js';
 import {
-  allPages,
-  HOTEL_RESERVATIONS,
-  MY_RESERVATIONS,
-  RESERVATION,
+  CANCEL,
+  invariantViolations,
+  reserveInput,
   reserveOk,
-  type ReservationPage,
-} from '../helpers/reservations.js';
+  stockedRoomType,
+  type ReservationData,
+  type StockedRoomType,
+} from '../helpers/booking.js';
+import { errorCode } from '../helpers/graphql.js';
+import { allPages, HOTEL_RESERVATIONS, MY_RESERVATIONS, RESERVATION, type ReservationPage } from '../helpers/reservations.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /** reservation(id), myReservations and hotelReservations: who sees what, in which order, page by page. */

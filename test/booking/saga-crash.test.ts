@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { setTimeout as delay } from 'node:timers/promises';
 import { DEFAULT_BOOKING_SETTINGS, type SagaStep } from '../../src/services/booking/booking.deps.js';
 import { addDays } from '../../src/services/common/dates.js';
 import { invariantViolations, RESERVE, reserveInput, stockedRoomType, type ReservationData } from '../helpers/booking.js';
@@ -9,10 +8,11 @@ import {
   moneyKept,
   reservationsOf,
   reservationsOfHotel,
-  reservedNights,
   startSibling,
   times,
 } from '../helpers/saga.js';
+import { ManualClock } from '../helpers/clock.js';
+import { reservedCounts } from '../helpers/inventory.js';
 import { isolatedDatabase, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -25,6 +25,11 @@ const LEASE_MS = 200;
 const HOLD_MS = 120_000;
 
 let server: TestServer;
+/**
+ * The time of both instances: a lease the crashing one took runs out on the primary's
+ * clock too, when the test moves it, and hold deadlines are as of this clock.
+ */
+const clock = new ManualClock();
 /** A second instance: holds of 1 s, leases of 200 ms, and a crash after `crashAfter` when set. */
 let crashy: TestServer;
 let crashAfter: SagaStep | undefined;
@@ -32,12 +37,12 @@ let admin: string;
 let guest: string;
 
 /** Sweeps one hotel as of `ms` from now: other files' holds on the shared database are not ours to settle. */
-const sweepIn = (ms: number, hotelId: string) =>
-  server.app.sweeper.runOnce(new Date(Date.now() + ms), { hotelIds: [hotelId] });
+const sweepIn = (ms: number, hotelId: string) => server.app.sweeper.runOnce(clock.in(ms), { hotelIds: [hotelId] });
 
 beforeAll(async () => {
-  server = await startTestServer({ booking: { holdTtlMs: HOLD_MS, paymentTimeoutMs: 200, sweepIntervalMs: 0 } });
+  server = await startTestServer({ booking: { holdTtlMs: HOLD_MS, paymentTimeoutMs: 200, sweepIntervalMs: 0 } }, { booking: { clock } });
   crashy = await startSibling(server, {
+    clock,
     settings: { holdTtlMs: 1_000, idempotency: { ...DEFAULT_BOOKING_SETTINGS.idempotency, leaseMs: LEASE_MS } },
     afterStep: (step) => {
       if (step === crashAfter) throw new Error(`simulated crash after ${step}`);
@@ -54,7 +59,7 @@ afterAll(async () => {
 
 /** Books on the crashing instance, which dies after `step`; then the sweeper runs a minute later. */
 async function crashAt(step: SagaStep) {
-  const { hotel, roomType, from } = await stockedRoomType(server.client, admin, { total: 5, nights: 3 });
+  const { hotel, roomType, from, to } = await stockedRoomType(server.client, admin, { total: 5, nights: 3 });
   const input = reserveInput(roomType.id, from, addDays(from, 2));
   crashAfter = step;
   try {
@@ -67,106 +72,107 @@ async function crashAt(step: SagaStep) {
   expect(await invariantViolations(server.orm, [hotel.id])).toEqual([]);
   const reservations = await reservationsOfHotel(server.orm, hotel.id);
   expect(reservations.filter((r) => r.status === 'PENDING')).toEqual([]);
-  return { hotel, roomType, input, reservations };
+  const nights = () => reservedCounts(server.client, roomType.id, from, to);
+  return { hotel, roomType, input, reservations, nights };
 }
 
 describe('a crash after a saga step ends consistent', () => {
   it('after claimed: nothing was booked, and a retry with the key books once the lease has passed', async () => {
-    const { hotel, roomType, input, reservations } = await crashAt('claimed');
+    const { hotel, roomType, input, reservations, nights } = await crashAt('claimed');
     expect(reservations).toEqual([]);
-    expect(await reservedNights(server.orm, roomType.id)).toEqual([0, 0, 0]);
+    expect(await nights()).toEqual([0, 0, 0]);
 
-    await delay(LEASE_MS + 50);
+    clock.advance(LEASE_MS + 1); // the crashed request's lease has run out
     const retry = await server.client.request(RESERVE, { input }, guest);
     expect(errorCode(retry)).toBeUndefined();
     const booked = retry.data!.reserve as ReservationData;
     expect(booked.status).toBe('CONFIRMED');
     expect((await reservationsOf(server.orm, roomType.id)).map((r) => r.id)).toEqual([booked.id]);
     expect((await chargesOf(server.orm, roomType.id)).map((c) => c.status)).toEqual(['succeeded']);
-    expect(await reservedNights(server.orm, roomType.id)).toEqual([1, 1, 0]);
+    expect(await nights()).toEqual([1, 1, 0]);
     expect(await invariantViolations(server.orm, [hotel.id])).toEqual([]);
   });
 
   it('after held: the hold expires, its nights are released and no money is taken', async () => {
-    const { roomType, reservations } = await crashAt('held');
+    const { roomType, reservations, nights } = await crashAt('held');
     expect(reservations.map((r) => r.status)).toEqual(['EXPIRED']);
     expect(await chargesOf(server.orm, roomType.id)).toEqual([]);
-    expect(await reservedNights(server.orm, roomType.id)).toEqual([0, 0, 0]);
+    expect(await nights()).toEqual([0, 0, 0]);
   });
 
   it('after charged: the sweeper finds the payment and confirms, charged exactly once', async () => {
-    const { roomType, reservations } = await crashAt('charged');
+    const { roomType, reservations, nights } = await crashAt('charged');
     expect(reservations.map((r) => r.status)).toEqual(['CONFIRMED']);
     const charges = await chargesOf(server.orm, roomType.id);
-    expect(charges.map((c) => [c.idempotency_key, c.status, c.refunded_minor])).toEqual([
+    expect(charges.map((c) => [c.reservationId, c.status, c.refunded])).toEqual([
       [reservations[0].id, 'succeeded', 0],
     ]);
-    expect(await reservedNights(server.orm, roomType.id)).toEqual([1, 1, 0]);
+    expect(await nights()).toEqual([1, 1, 0]);
   });
 
   it('after finalized: CONFIRMED, and a retry with the key returns it without a second charge', async () => {
-    const { hotel, roomType, input, reservations } = await crashAt('finalized');
+    const { hotel, roomType, input, reservations, nights } = await crashAt('finalized');
     expect(reservations.map((r) => r.status)).toEqual(['CONFIRMED']);
 
-    await delay(LEASE_MS + 50);
+    clock.advance(LEASE_MS + 1); // the crashed request's lease has run out
     const retry = await server.client.request(RESERVE, { input }, guest);
     expect(errorCode(retry)).toBeUndefined();
     expect(retry.data!.reserve).toMatchObject({ id: reservations[0].id, status: 'CONFIRMED' });
-    expect((await chargesOf(server.orm, roomType.id)).map((c) => [c.idempotency_key, c.status])).toEqual([
+    expect((await chargesOf(server.orm, roomType.id)).map((c) => [c.reservationId, c.status])).toEqual([
       [reservations[0].id, 'succeeded'],
     ]);
-    expect(await reservedNights(server.orm, roomType.id)).toEqual([1, 1, 0]);
+    expect(await nights()).toEqual([1, 1, 0]);
     expect(await invariantViolations(server.orm, [hotel.id])).toEqual([]);
   });
 });
 
 describe('payments that do not go through', () => {
   it('tok_timeout: PENDING holds its nights until holdExpiresAt, then EXPIRED with them released', async () => {
-    const { hotel, roomType, from } = await stockedRoomType(server.client, admin, { total: 5, nights: 3 });
+    const { hotel, roomType, from, to } = await stockedRoomType(server.client, admin, { total: 5, nights: 3 });
     const input = reserveInput(roomType.id, from, addDays(from, 2), { paymentToken: 'tok_timeout' });
     const { reserve } = await server.client.ok<{ reserve: ReservationData }>(RESERVE, { input }, guest);
     expect(reserve.status).toBe('PENDING');
-    expect(reserve.holdExpiresAt).not.toBeNull();
-    const expiresAt = new Date(reserve.holdExpiresAt!).getTime();
-    expect(await reservedNights(server.orm, roomType.id)).toEqual([1, 1, 0]);
+    const expiresAt = Date.parse(reserve.holdExpiresAt!);
+    expect(expiresAt).toBe(clock.in(HOLD_MS).getTime()); // as of the server's clock, not the wall clock
+    expect(await reservedCounts(server.client, roomType.id, from, to)).toEqual([1, 1, 0]);
 
     await server.app.sweeper.runOnce(new Date(expiresAt - 1_000), { hotelIds: [hotel.id] });
     expect((await reservationsOf(server.orm, roomType.id)).map((r) => r.status)).toEqual(['PENDING']);
-    expect(await reservedNights(server.orm, roomType.id)).toEqual([1, 1, 0]);
+    expect(await reservedCounts(server.client, roomType.id, from, to)).toEqual([1, 1, 0]);
 
     await server.app.sweeper.runOnce(new Date(expiresAt + 1), { hotelIds: [hotel.id] });
     expect((await reservationsOf(server.orm, roomType.id)).map((r) => r.status)).toEqual(['EXPIRED']);
-    expect(await reservedNights(server.orm, roomType.id)).toEqual([0, 0, 0]);
+    expect(await reservedCounts(server.client, roomType.id, from, to)).toEqual([0, 0, 0]);
     expect(await moneyKept(server.orm, roomType.id)).toBe(0);
     expect(await invariantViolations(server.orm, [hotel.id])).toEqual([]);
   });
 
   it('tok_declined: PAYMENT_DECLINED at once, REJECTED, nights released, no money kept', async () => {
-    const { hotel, roomType, from } = await stockedRoomType(server.client, admin, { total: 5, nights: 3 });
+    const { hotel, roomType, from, to } = await stockedRoomType(server.client, admin, { total: 5, nights: 3 });
     const input = reserveInput(roomType.id, from, addDays(from, 2), { paymentToken: 'tok_declined' });
     const answer = await server.client.request(RESERVE, { input }, guest);
     expect(errorCode(answer)).toBe('PAYMENT_DECLINED');
     expect((await reservationsOf(server.orm, roomType.id)).map((r) => r.status)).toEqual(['REJECTED']);
-    expect(await reservedNights(server.orm, roomType.id)).toEqual([0, 0, 0]);
+    expect(await reservedCounts(server.client, roomType.id, from, to)).toEqual([0, 0, 0]);
     expect(await moneyKept(server.orm, roomType.id)).toBe(0);
     expect(await invariantViolations(server.orm, [hotel.id])).toEqual([]);
   });
 });
 
 it('invariant 4: after a sweep at T no PENDING hold expires before T', async () => {
-  const { hotel, roomType, from } = await stockedRoomType(server.client, admin, { total: 10, nights: 3 });
+  const { hotel, roomType, from, to } = await stockedRoomType(server.client, admin, { total: 10, nights: 3 });
   const input = () => reserveInput(roomType.id, from, addDays(from, 2), { paymentToken: 'tok_timeout' });
   await times(3, () => crashy.client.ok(RESERVE, { input: input() }, guest)); // 1 s holds
   const { reserve: lasting } = await server.client.ok(RESERVE, { input: input() }, guest); // 2 min hold
 
-  const T = new Date(Date.now() + 60_000);
+  const T = clock.in(60_000);
   await server.app.sweeper.runOnce(T, { hotelIds: [hotel.id] });
   const reservations = await reservationsOfHotel(server.orm, hotel.id);
   const stale = reservations.filter((r) => r.status === 'PENDING' && new Date(r.hold_expires_at!) < T);
   expect(stale).toEqual([]);
   expect(reservations.filter((r) => r.status === 'PENDING').map((r) => r.id)).toEqual([lasting.id]);
   expect(reservations.filter((r) => r.status === 'EXPIRED')).toHaveLength(3);
-  expect(await reservedNights(server.orm, roomType.id)).toEqual([1, 1, 0]);
+  expect(await reservedCounts(server.client, roomType.id, from, to)).toEqual([1, 1, 0]);
   expect(await invariantViolations(server.orm, [hotel.id])).toEqual([]);
 });
 
@@ -183,7 +189,7 @@ it('two sweepers at once settle each due reservation exactly once', async () => 
   });
   try {
     const token = await one.token({ sub: 'admin-sweep', role: 'admin' });
-    const { hotel, roomType, from } = await stockedRoomType(one.client, token, { total: 20, nights: 3 });
+    const { hotel, roomType, from, to } = await stockedRoomType(one.client, token, { total: 20, nights: 3 });
     const input = (paymentToken: string) => reserveInput(roomType.id, from, addDays(from, 2), { paymentToken });
     // Unpaid holds, and holds whose payment went through before their server died.
     const unpaid = await times(6, () => one.client.request(RESERVE, { input: input('tok_timeout') }, guest));
@@ -201,7 +207,7 @@ it('two sweepers at once settle each due reservation exactly once', async () => 
     const statuses = (await reservationsOf(isolated.orm, roomType.id)).map((r) => r.status).sort();
     expect(statuses).toEqual([...Array(4).fill('CONFIRMED'), ...Array(6).fill('EXPIRED')]);
     expect((await chargesOf(isolated.orm, roomType.id)).map((c) => c.status)).toEqual(Array(4).fill('succeeded'));
-    expect(await reservedNights(isolated.orm, roomType.id)).toEqual([4, 4, 0]);
+    expect(await reservedCounts(one.client, roomType.id, from, to)).toEqual([4, 4, 0]);
     expect(await invariantViolations(isolated.orm, [hotel.id])).toEqual([]);
   } finally {
     await two.stop();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Orm } from '../../src/infra/database.js';
-import { auditInvariants } from '../../src/services/booking/audit.js';
+import { invariantViolations as auditViolations } from '../../src/services/booking/audit.js';
 import { addDays, todayIn } from '../../src/services/common/dates.js';
 import { createHotel, createRoomType, type HotelData, type RoomTypeData } from './catalog.js';
 import type { GraphQLClient } from './graphql.js';
@@ -74,7 +74,12 @@ export function reserveInput(roomTypeId: string, checkIn: string, checkOut: stri
   };
 }
 
+/** Reserves through the API and returns the reservation; fails the test on any error. */
+export async function reserveOk(client: GraphQLClient, token: string, input: Record<string, unknown>): Promise<ReservationData> {
+  return (await client.ok<{ reserve: ReservationData }>(RESERVE, { input }, token)).reserve;
+}
+
 /** The invariants of ARCHITECTURE.md that the database can show, for the given hotels (see src/services/audit.ts). */
 export function invariantViolations(orm: Orm, hotelIds: string[]): Promise<string[]> {
-  return auditInvariants(orm.em.fork(), { hotelIds });
+  return auditViolations(orm.em.fork(), { hotelIds });
 }

@@ -1,4 +1,4 @@
-import { INVENTORY, RESERVE, reserveInput, SET_INVENTORY, SET_PRICING_RULES, SET_RATES, type ReservationData } from './booking.js';
+import { INVENTORY, SET_INVENTORY, SET_PRICING_RULES, SET_RATES } from './booking.js';
 import type { GraphQLClient } from './graphql.js';
 
 export interface MoneyData {
@@ -61,17 +61,9 @@ export async function setPricingRules(client: GraphQLClient, token: string, room
   return data.setPricingRules;
 }
 
-/** A confirmed reservation of `rooms` rooms on [checkIn, checkOut), paid with tok_ok. */
-export async function reserveRooms(
-  client: GraphQLClient,
-  token: string,
-  roomTypeId: string,
-  checkIn: string,
-  checkOut: string,
-  rooms: number,
-): Promise<ReservationData> {
-  const data = await client.ok<{ reserve: ReservationData }>(RESERVE, { input: reserveInput(roomTypeId, checkIn, checkOut, { rooms }) }, token);
-  return data.reserve;
+/** The `reserved` count of each night of [from, to), as the API shows it. */
+export async function reservedCounts(client: GraphQLClient, roomTypeId: string, from: string, to: string): Promise<number[]> {
+  return pick(await readInventory(client, roomTypeId, from, to), 'reserved');
 }
 
 /** A field picked from each day, for compact comparisons. */

@@ -2,7 +2,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { App } from '../../src/app/app.js';
-import type { Orm } from '../../src/infra/database.js';
+import { addDays } from '../../src/services/common/dates.js';
+import { daysFromNow, SET_INVENTORY } from './booking.js';
+import { createRoomType, unique } from './catalog.js';
+import type { GraphQLClient } from './graphql.js';
 
 export const AVAILABILITY_CHANGED = `subscription($hotelId: ID!, $roomTypeId: ID, $from: LocalDate, $to: LocalDate) {
   availabilityChanged(hotelId: $hotelId, roomTypeId: $roomTypeId, from: $from, to: $to) {
@@ -62,24 +65,32 @@ export async function watch(app: App, client: Client, variables: Record<string, 
 }
 
 /**
- * Waits until the hotel's committed events have left the outbox and had time to cross
- * Redis, so a subscription made afterwards sees only what happens next.
+ * Returns once every event the hotel committed so far has reached the bus of each app,
+ * so that a subscription made afterwards sees only what happens next. The positive
+ * signal: a marker change on a room type of its own, committed after all of them, that
+ * a probe on each bus waits for. The relay publishes in commit order and each bus
+ * takes events in that order, so what came before the marker has passed every bus.
  */
-export async function quiet(orm: Orm, hotelId: string): Promise<void> {
-  const pending = async () =>
-    Number(
-      (
-        await orm.em
-          .fork()
-          .execute<{ n: string }[]>('select count(*) as n from outbox where hotel_id = ? and published_at is null', [hotelId])
-      )[0].n,
-    );
-  const deadline = Date.now() + 5_000;
-  while ((await pending()) > 0) {
-    if (Date.now() > deadline) throw new Error('the outbox did not drain');
-    await delay(20);
+export async function quiet(apps: App[], client: GraphQLClient, token: string, hotelId: string): Promise<void> {
+  const marker = await createRoomType(client, token, hotelId, { name: unique('Marker') });
+  const probes = apps.map((app) => app.bus.subscribe({ hotelId, roomTypeId: marker.id }));
+  try {
+    const night = daysFromNow(1);
+    await client.ok(SET_INVENTORY, { input: { roomTypeId: marker.id, from: night, to: addDays(night, 1), total: 1 } }, token);
+    await withTimeout(Promise.all(probes.map((probe) => probe.next())), 5_000, 'the marker on every bus');
+  } finally {
+    for (const probe of probes) await probe.return?.();
   }
-  await delay(200);
+}
+
+/**
+ * Waits until every watcher has received a change matching `isMarker`. Events on one
+ * socket arrive in commit order, so once a marker caused after the changes under test
+ * has arrived, whatever those changes were going to deliver has arrived too: a
+ * watcher's list is complete up to the marker, and can be compared exactly.
+ */
+export function untilMarker(watchers: Watcher[], isMarker: (change: Change) => boolean, timeoutMs = 5_000): Promise<void> {
+  return until(() => watchers.every((w) => w.changes.some(isMarker)), timeoutMs, 'the marker on every watcher');
 }
 
 /** Polls until `condition` holds; throws after `timeoutMs`. */
@@ -88,5 +99,19 @@ export async function until(condition: () => boolean, timeoutMs: number, what = 
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await delay(10);
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  const timer = new AbortController();
+  try {
+    return await Promise.race([
+      promise,
+      delay(timeoutMs, undefined, { signal: timer.signal }).then(() => {
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      }),
+    ]);
+  } finally {
+    timer.abort();
   }
 }

@@ -1,6 +1,5 @@
 import type { Orm } from '../../src/infra/database.js';
-import { INVENTORY, RESERVATION_FIELDS, RESERVE, type ReservationData } from './booking.js';
-import type { GraphQLClient } from './graphql.js';
+import { RESERVATION_FIELDS } from './booking.js';
 
 export const RESERVATION = `query($id: ID!) { reservation(id: $id) { ${RESERVATION_FIELDS} } }`;
 const CONNECTION = 'edges { cursor node { id status createdAt hotel { id } } } pageInfo { hasNextPage endCursor }';
@@ -19,34 +18,6 @@ export interface ReservationNode {
 export interface ReservationPage {
   edges: { cursor: string; node: ReservationNode }[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
-}
-
-/** Reserves through the API and returns the reservation; fails the test on any error. */
-export async function reserveOk(client: GraphQLClient, token: string, input: Record<string, unknown>): Promise<ReservationData> {
-  return (await client.ok<{ reserve: ReservationData }>(RESERVE, { input }, token)).reserve;
-}
-
-/** The `reserved` count of each night of [from, to), as the API shows it. */
-export async function reservedCounts(client: GraphQLClient, roomTypeId: string, from: string, to: string): Promise<number[]> {
-  const data = await client.ok<{ roomType: { inventory: { reserved: number }[] } }>(INVENTORY, { id: roomTypeId, from, to });
-  return data.roomType.inventory.map((night) => night.reserved);
-}
-
-export interface Charge {
-  status: string;
-  amount: number;
-  refunded: number;
-  refundedAt: string | null;
-}
-
-/** What the built-in test gateway recorded for a reservation (its id is the gateway's idempotency key). */
-export async function chargeOf(orm: Orm, reservationId: string): Promise<Charge | undefined> {
-  const [row] = await orm.em.fork().execute<Charge[]>(
-    `select status, amount_minor::int as amount, refunded_minor::int as refunded, refunded_at::text as "refundedAt"
-       from test_gateway_charge where idempotency_key = ?`,
-    [reservationId],
-  );
-  return row;
 }
 
 /** How many reservation rows the hotel has, whatever their status. */

@@ -11,13 +11,6 @@ export interface ReservationRow {
   hold_expires_at: Date | string | null;
 }
 
-export interface ChargeRow {
-  idempotency_key: string;
-  status: 'succeeded' | 'declined';
-  amount_minor: number;
-  refunded_minor: number;
-}
-
 /** The reservations of a room type, oldest first. */
 export function reservationsOf(orm: Orm, roomTypeId: string): Promise<ReservationRow[]> {
   return orm.em.fork().execute<ReservationRow[]>(
@@ -34,30 +27,32 @@ export function reservationsOfHotel(orm: Orm, hotelId: string): Promise<Reservat
   );
 }
 
-/** What the test gateway's ledger holds for the reservations of a room type. */
-export async function chargesOf(orm: Orm, roomTypeId: string): Promise<ChargeRow[]> {
-  const rows = await orm.em.fork().execute<ChargeRow[]>(
-    `select c.idempotency_key, c.status, c.amount_minor, c.refunded_minor
+/** What the built-in test gateway recorded for one reservation (the reservation id is its idempotency key). */
+export interface Charge {
+  reservationId: string;
+  status: 'succeeded' | 'declined';
+  /** Minor units. */
+  amount: number;
+  refunded: number;
+  refundedAt: string | null;
+}
+
+/** What the test gateway's ledger holds for the reservations of a room type, oldest reservation first. */
+export async function chargesOf(orm: Orm, roomTypeId: string): Promise<Charge[]> {
+  const rows = await orm.em.fork().execute<Charge[]>(
+    `select c.idempotency_key as "reservationId", c.status, c.amount_minor::int as amount,
+            c.refunded_minor::int as refunded, c.refunded_at::text as "refundedAt"
        from test_gateway_charge c join reservation r on c.idempotency_key = r.id::text
       where r.room_type_id = ? order by r.id`,
     [roomTypeId],
   );
-  return rows.map((row) => ({ ...row, amount_minor: Number(row.amount_minor), refunded_minor: Number(row.refunded_minor) }));
+  return rows.map((row) => ({ ...row, amount: Number(row.amount), refunded: Number(row.refunded) }));
 }
 
 /** Money the gateway took and kept for a room type's reservations, in minor units. */
 export async function moneyKept(orm: Orm, roomTypeId: string): Promise<number> {
   const charges = await chargesOf(orm, roomTypeId);
-  return charges.filter((c) => c.status === 'succeeded').reduce((sum, c) => sum + c.amount_minor - c.refunded_minor, 0);
-}
-
-/** `reserved` of each night of a room type, in date order. */
-export async function reservedNights(orm: Orm, roomTypeId: string): Promise<number[]> {
-  const rows = await orm.em.fork().execute<{ reserved: number }[]>(
-    'select reserved from room_type_inventory where room_type_id = ? order by date',
-    [roomTypeId],
-  );
-  return rows.map((row) => Number(row.reserved));
+  return charges.filter((c) => c.status === 'succeeded').reduce((sum, c) => sum + c.amount - c.refunded, 0);
 }
 
 /** A promise opened from outside: lets a test park a request inside the saga and let it go. */

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Orm } from '../../src/infra/database.js';
 import { addDays } from '../../src/services/common/dates.js';
 import { RESERVE, reserveInput, stockedRoomType } from '../helpers/booking.js';
-import { connect, quiet, until, watch, type Watcher } from '../helpers/live.js';
+import { connect, quiet, until, untilMarker, watch, type Watcher } from '../helpers/live.js';
 import { freePort, RedisProcess, redisServerInstalled } from '../helpers/redis-process.js';
-import { isolatedDatabase, openTestDatabase, startTestServer, testConfig, type TestServer } from '../helpers/server.js';
+import { isolatedDatabase, openTestDatabase, startTestServer, testConfig, type LogRecord, type TestServer } from '../helpers/server.js';
 
 /**
  * PostgreSQL is the source of truth; Redis can go away. Two instances share a database
@@ -34,6 +34,15 @@ async function unpublished(hotelId: string): Promise<number> {
   return Number(row.n);
 }
 
+/**
+ * Waits for the positive sign that the relay tried to send the outbox and could not: its
+ * warning, logged by one of `servers` after the first `since[i]` records of each.
+ */
+async function relayFailed(servers: TestServer[], since: number[] = servers.map(() => 0)): Promise<void> {
+  const failed = (record: LogRecord) => record.level === 'warn' && /outbox relay/.test(record.msg);
+  await until(() => servers.some((server, i) => server.logs.slice(since[i]).some(failed)), 5_000, 'the relay to fail');
+}
+
 async function readyz(server: TestServer) {
   const response = await fetch(new URL('/readyz', server.app.url));
   return { status: response.status, body: (await response.json()) as Record<string, string> };
@@ -48,7 +57,7 @@ describe('with Redis unreachable from the start', () => {
       const { hotel, roomType, from } = await stockedRoomType(server.client, admin, { total: 3, nights: 2 });
       const { reserve } = await server.client.ok(RESERVE, { input: reserveInput(roomType.id, from, addDays(from, 2)) }, guest);
       expect(reserve.status).toBe('CONFIRMED');
-      await delay(300);
+      await relayFailed([server]);
       expect(await unpublished(hotel.id)).toBe(3); // stock, price, reservation
       expect(await readyz(server)).toEqual({ status: 503, body: { status: 'not ready', database: 'up', redis: 'down' } });
     } finally {
@@ -83,7 +92,7 @@ restartable('Redis stopped and restarted mid-test', () => {
     const admin = await a.token({ sub: 'admin-rr', role: 'admin' });
     const guest = await a.token({ sub: 'guest-rr', role: 'guest' });
     const { hotel, roomType, from } = await stockedRoomType(a.client, admin, { total: 10, nights: 1 });
-    await quiet(database.orm, hotel.id);
+    await quiet([a.app, b.app], a.client, admin, hotel.id);
     const watchers: Watcher[] = [];
     for (const server of [a, b]) {
       const client = connect(server.app);
@@ -96,19 +105,22 @@ restartable('Redis stopped and restarted mid-test', () => {
     await book(a);
     await until(() => watchers.every((w) => w.changes.length === 1), 2_000, 'the first event everywhere');
 
+    const logged = [a.logs.length, b.logs.length];
     await redis.stop();
     for (const server of [a, b, a]) expect((await book(server)).reserve.status).toBe('CONFIRMED');
-    await delay(300);
+    await relayFailed([a, b], logged);
     expect(await unpublished(hotel.id)).toBe(3);
     expect((await readyz(a)).body.redis).toBe('down');
 
     await redis.start();
     await until(() => watchers.every((w) => w.changes.length >= 4), 10_000, 'the held-back events everywhere');
-    await delay(500); // anything more would be a duplicate
+    // One more booking: once its event is in, any duplicate of the held-back ones would be too.
+    await book(b);
+    await untilMarker(watchers, (c) => c.days[0].reserved === 5);
     for (const w of watchers) {
       expect(w.errors).toEqual([]);
-      expect(w.changes.map((c) => c.days[0].reserved)).toEqual([1, 2, 3, 4]);
-      expect(new Set(w.changes.map((c) => c.eventId)).size).toBe(4);
+      expect(w.changes.map((c) => c.days[0].reserved)).toEqual([1, 2, 3, 4, 5]);
+      expect(new Set(w.changes.map((c) => c.eventId)).size).toBe(5);
     }
     expect(await unpublished(hotel.id)).toBe(0);
     let ready = 0;

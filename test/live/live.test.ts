@@ -1,10 +1,9 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import WebSocket from 'ws';
 import { addDays } from '../../src/services/common/dates.js';
 import { CANCEL, RESERVE, reserveInput, SET_INVENTORY, SET_RATES, stockedRoomType } from '../helpers/booking.js';
 import { createHotel, createRoomType } from '../helpers/catalog.js';
-import { connect, quiet, until, watch, wsUrl, type Watcher } from '../helpers/live.js';
+import { connect, quiet, until, untilMarker, watch, wsUrl, type Change, type Watcher } from '../helpers/live.js';
 import type { Orm } from '../../src/infra/database.js';
 import { isolatedDatabase, openTestDatabase, startTestServer, testConfig, type TestServer } from '../helpers/server.js';
 
@@ -55,20 +54,29 @@ function watchEverywhere(variables: Record<string, unknown>): Promise<Watcher[]>
 }
 
 const reservedOf = (w: Watcher) => w.changes.map((c) => c.days.map((d) => [d.date, d.reserved]));
+/** Every event on the hotel has reached the buses of all instances: later subscribers see only what follows. */
+const settled = (hotelId: string) => quiet(instances.map((server) => server.app), a.client, admin, hotelId);
+/** The marker changes of these tests: a night's total set to a value nothing else uses. */
+const totalSet = (date: string, total: number) => (c: Change) => c.days.some((d) => d.date === date && d.total === total);
+const setTotal = (roomTypeId: string, date: string, total: number) =>
+  a.client.ok(SET_INVENTORY, { input: { roomTypeId, from: date, to: addDays(date, 1), total } }, admin);
 
 describe('availabilityChanged', () => {
   it('a reservation through one instance reaches subscribers on every instance within a second, exactly once', async () => {
     const { hotel, roomType, from } = await stockedRoomType(a.client, admin, { total: 5, nights: 3 });
-    await quiet(a.orm, hotel.id);
+    await settled(hotel.id);
     const watchers = await watchEverywhere({ hotelId: hotel.id });
     const started = Date.now();
     await a.client.ok(RESERVE, { input: reserveInput(roomType.id, from, addDays(from, 2)) }, guest);
     await until(() => watchers.every((w) => w.changes.length >= 1), 1_000, 'the event on every instance');
     const latency = Date.now() - started;
-    await delay(300); // anything more would be a duplicate
+    // A later change on the hotel: once it is in, a duplicate of the reservation's event would be too.
+    const last = addDays(from, 2);
+    await setTotal(roomType.id, last, 6);
+    await untilMarker(watchers, totalSet(last, 6));
     for (const w of watchers) {
       expect(w.errors).toEqual([]);
-      expect(reservedOf(w)).toEqual([[[from, 1], [addDays(from, 1), 1]]]);
+      expect(reservedOf(w)).toEqual([[[from, 1], [addDays(from, 1), 1]], [[last, 0]]]);
       expect(w.changes[0]).toMatchObject({ hotelId: hotel.id, roomTypeId: roomType.id });
     }
     expect(new Set(watchers.map((w) => w.changes[0].eventId)).size).toBe(1);
@@ -79,31 +87,43 @@ describe('availabilityChanged', () => {
     const { hotel, roomType, from } = await stockedRoomType(a.client, admin, { total: 5, nights: 4 });
     const other = await createRoomType(a.client, admin, hotel.id);
     await a.client.ok(SET_INVENTORY, { input: { roomTypeId: other.id, from, to: addDays(from, 4), total: 2 } }, admin);
-    await quiet(a.orm, hotel.id);
-    const [byType] = await watchEverywhere({ hotelId: hotel.id, roomTypeId: roomType.id });
-    const [byDates] = await watchEverywhere({ hotelId: hotel.id, from: addDays(from, 1), to: addDays(from, 2) });
-    const [later] = await watchEverywhere({ hotelId: hotel.id, from: addDays(from, 3) });
+    await settled(hotel.id);
+    const byType = await watchEverywhere({ hotelId: hotel.id, roomTypeId: roomType.id });
+    const byDates = await watchEverywhere({ hotelId: hotel.id, from: addDays(from, 1), to: addDays(from, 2) });
+    const later = await watchEverywhere({ hotelId: hotel.id, from: addDays(from, 3) });
 
     await a.client.ok(RESERVE, { input: reserveInput(roomType.id, from, addDays(from, 3)) }, guest);
     await a.client.ok(SET_INVENTORY, { input: { roomTypeId: other.id, from, to: addDays(from, 2), total: 3 } }, admin);
-    await until(() => byType.changes.length >= 1 && byDates.changes.length >= 2, 2_000, 'filtered events');
-    await delay(300);
+    // The marker every filter lets through: the room type, on the nights of both date ranges.
+    await a.client.ok(SET_RATES, { input: { roomTypeId: roomType.id, from: addDays(from, 1), to: addDays(from, 4), amount: '123.00' } }, admin);
+    await untilMarker([...byType, ...byDates, ...later], (c) => c.days.some((d) => d.rate?.amount === '123.00'));
 
-    expect(byType.changes.map((c) => c.roomTypeId)).toEqual([roomType.id]);
-    expect(byDates.changes.map((c) => [c.roomTypeId, c.days.map((d) => d.date)])).toEqual([
-      [roomType.id, [addDays(from, 1)]],
-      [other.id, [addDays(from, 1)]],
-    ]);
-    expect(later.changes).toEqual([]);
+    const seen = (w: Watcher) => w.changes.map((c) => [c.roomTypeId, c.days.map((d) => d.date)]);
+    const nights = (...offsets: number[]) => offsets.map((i) => addDays(from, i));
+    for (const w of byType) {
+      expect(seen(w)).toEqual([
+        [roomType.id, nights(0, 1, 2)],
+        [roomType.id, nights(1, 2, 3)],
+      ]);
+    }
+    for (const w of byDates) {
+      expect(seen(w)).toEqual([
+        [roomType.id, nights(1)],
+        [other.id, nights(1)],
+        [roomType.id, nights(1)],
+      ]);
+    }
+    for (const w of later) expect(seen(w)).toEqual([[roomType.id, nights(3)]]);
   });
 
   it('rate and inventory changes arrive with their new values', async () => {
     const { hotel, roomType, from } = await stockedRoomType(a.client, admin, { total: 5, nights: 2, rate: '90.00' });
-    await quiet(a.orm, hotel.id);
+    await settled(hotel.id);
     const watchers = await watchEverywhere({ hotelId: hotel.id });
     await a.client.ok(SET_RATES, { input: { roomTypeId: roomType.id, from, to: addDays(from, 1), amount: '95.50' } }, admin);
     await a.client.ok(SET_INVENTORY, { input: { roomTypeId: roomType.id, from, to: addDays(from, 2), total: 8 } }, admin);
-    await until(() => watchers.every((w) => w.changes.length >= 2), 2_000, 'two events');
+    await setTotal(roomType.id, addDays(from, 1), 9);
+    await untilMarker(watchers, totalSet(addDays(from, 1), 9));
     for (const w of watchers) {
       expect(w.changes.map((c) => c.days.map((d) => [d.date, d.total, d.sellLimit, d.rate?.amount]))).toEqual([
         [[from, 5, 5, '95.50']],
@@ -111,29 +131,42 @@ describe('availabilityChanged', () => {
           [from, 8, 8, '95.50'],
           [addDays(from, 1), 8, 8, '90.00'],
         ],
+        [[addDays(from, 1), 9, 9, '90.00']],
       ]);
     }
   });
 
   it('cancellations and expired holds are events too', async () => {
     const { hotel, roomType, from } = await stockedRoomType(a.client, admin, { total: 5, nights: 1 });
-    await quiet(a.orm, hotel.id);
-    const [w] = await watchEverywhere({ hotelId: hotel.id });
+    await settled(hotel.id);
+    const watchers = await watchEverywhere({ hotelId: hotel.id });
     const { reserve } = await a.client.ok(RESERVE, { input: reserveInput(roomType.id, from, addDays(from, 1)) }, guest);
     await a.client.ok(CANCEL, { input: { id: reserve.id, idempotencyKey: `cancel-${reserve.id}` } }, guest);
     await a.client.ok(RESERVE, { input: reserveInput(roomType.id, from, addDays(from, 1), { paymentToken: 'tok_timeout' }) }, guest);
     await a.app.sweeper.runOnce(new Date(Date.now() + 60_000), { hotelIds: [hotel.id] });
-    await until(() => w.changes.length >= 4, 2_000, 'four events');
-    expect(w.changes.map((c) => c.days[0].reserved)).toEqual([1, 0, 1, 0]);
+    await setTotal(roomType.id, from, 6);
+    await untilMarker(watchers, totalSet(from, 6));
+    for (const w of watchers) {
+      expect(w.changes.map((c) => [c.days[0].reserved, c.days[0].total])).toEqual([
+        [1, 5],
+        [0, 5],
+        [1, 5],
+        [0, 5],
+        [0, 6],
+      ]);
+    }
   });
 
   it('a subscriber to another hotel gets nothing', async () => {
     const { roomType, from } = await stockedRoomType(a.client, admin, { total: 5, nights: 1 });
     const elsewhere = await createHotel(a.client, admin);
+    const there = await createRoomType(a.client, admin, elsewhere.id);
     const watchers = await watchEverywhere({ hotelId: elsewhere.id });
     await a.client.ok(RESERVE, { input: reserveInput(roomType.id, from, addDays(from, 1)) }, guest);
-    await delay(500);
-    for (const w of watchers) expect(w.changes).toEqual([]);
+    // The marker is a change at the other hotel, committed after the reservation.
+    await setTotal(there.id, from, 4);
+    await untilMarker(watchers, totalSet(from, 4));
+    for (const w of watchers) expect(w.changes.map((c) => [c.hotelId, c.roomTypeId])).toEqual([[elsewhere.id, there.id]]);
   });
 
   it('unknown hotels and room types, and reversed dates, are refused with their codes', async () => {

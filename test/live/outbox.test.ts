@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { addDays } from '../../src/services/common/dates.js';
-import type { AvailabilityEvent } from '../../src/services/live/outbox.js';
+import type { AvailabilityEvent } from '../../src/services/stays/availability.js';
 import { DELETE_HOTEL, DELETE_ROOM_TYPE } from '../helpers/catalog.js';
 import { errorCode } from '../helpers/graphql.js';
 import { CANCEL, RESERVE, reserveInput, SET_INVENTORY, SET_RATES, stockedRoomType } from '../helpers/booking.js';

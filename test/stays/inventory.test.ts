@@ -1,9 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { addDays, nightsOf } from '../../src/services/common/dates.js';
-import { daysFromNow, invariantViolations, SET_INVENTORY, SET_PRICING_RULES, SET_RATES, stockedRoomType } from '../helpers/booking.js';
+import {
+  daysFromNow,
+  invariantViolations,
+  reserveInput,
+  reserveOk,
+  SET_INVENTORY,
+  SET_PRICING_RULES,
+  SET_RATES,
+  stockedRoomType,
+} from '../helpers/booking.js';
 import { createHotel, createRoomType, HOTEL, UPDATE_HOTEL } from '../helpers/catalog.js';
 import { errorCode } from '../helpers/graphql.js';
-import { amounts, pick, readInventory, readStock, reserveRooms, setInventory, setPricingRules, setRates } from '../helpers/inventory.js';
+import { amounts, pick, readInventory, readStock, setInventory, setPricingRules, setRates } from '../helpers/inventory.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
@@ -103,8 +112,8 @@ describe('setInventory', () => {
   it('refuses a total whose sell limit falls below what is reserved on any night with INVALID_STATE, changing no night', async () => {
     const { hotel, roomType, from } = await stockedRoomType(server.client, admin, { total: 10, nights: 4 });
     const to = addDays(from, 4);
-    await reserveRooms(server.client, guest, roomType.id, addDays(from, 1), addDays(from, 3), 4);
-    await reserveRooms(server.client, guest, roomType.id, addDays(from, 2), addDays(from, 3), 2);
+    await reserveOk(server.client, guest, reserveInput(roomType.id, addDays(from, 1), addDays(from, 3), { rooms: 4 }));
+    await reserveOk(server.client, guest, reserveInput(roomType.id, addDays(from, 2), addDays(from, 3), { rooms: 2 }));
     const before = await readInventory(server.client, roomType.id, from, to);
     expect(pick(before, 'reserved')).toEqual([0, 4, 6, 0]);
 
@@ -158,7 +167,7 @@ describe("a hotel's overbookingPercent", () => {
 
   it('refuses a change that would put a night below what is reserved with INVALID_STATE, changing neither hotel nor nights', async () => {
     const { hotel, roomType, from, to } = await stockedRoomType(server.client, admin, { total: 10, nights: 4 });
-    await reserveRooms(server.client, guest, roomType.id, addDays(from, 2), addDays(from, 3), 11);
+    await reserveOk(server.client, guest, reserveInput(roomType.id, addDays(from, 2), addDays(from, 3), { rooms: 11 }));
     const before = await readInventory(server.client, roomType.id, from, to);
     expect(pick(before, 'sellLimit')).toEqual([11, 11, 11, 11]);
 
@@ -274,7 +283,7 @@ describe('dynamic pricing on InventoryDay.rate', () => {
       [1, '120.00', '150.00'],
     ];
     for (const [rooms, charged, rate] of steps) {
-      const reservation = await reserveRooms(server.client, guest, roomType.id, night, addDays(night, 1), rooms);
+      const reservation = await reserveOk(server.client, guest, reserveInput(roomType.id, night, addDays(night, 1), { rooms }));
       expect(reservation.total).toEqual({ amount: charged, currency: 'EUR' });
       const days = await readInventory(server.client, roomType.id, from, addDays(from, 2));
       expect([amounts(days, 'baseRate'), amounts(days, 'rate')]).toEqual([['100.00', '100.00'], ['100.00', rate]]);

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { addDays, todayIn } from '../../src/services/common/dates.js';
-import { daysFromNow, invariantViolations, SEARCH, stockedRoomType } from '../helpers/booking.js';
+import { daysFromNow, invariantViolations, reserveInput, reserveOk, SEARCH, stockedRoomType } from '../helpers/booking.js';
 import { createHotel, createRoomType } from '../helpers/catalog.js';
 import { errorCode } from '../helpers/graphql.js';
-import { reserveRooms, setInventory, setPricingRules, setRates, type MoneyData } from '../helpers/inventory.js';
+import { setInventory, setPricingRules, setRates, type MoneyData } from '../helpers/inventory.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
@@ -55,7 +55,7 @@ describe('searchAvailability: which room types are offered', () => {
     // tightNight: 3 rooms (3 to sell), 2 of them sold on the second night
     await setInventory(server.client, admin, types.tightNight, stay0, stay5, 3);
     await setRates(server.client, admin, types.tightNight, stay0, stay5, '100.00');
-    await reserveRooms(server.client, guest, types.tightNight, addDays(from, 1), addDays(from, 2), 2);
+    await reserveOk(server.client, guest, reserveInput(types.tightNight, addDays(from, 1), addDays(from, 2), { rooms: 2 }));
     // unstocked: nothing at all
 
     const offered = async (checkIn: string, checkOut: string, rooms: number) =>
@@ -75,7 +75,7 @@ describe('searchAvailability: which room types are offered', () => {
     await setRates(server.client, admin, roomType.id, addDays(from, 1), addDays(from, 2), '120.50');
     await setRates(server.client, admin, roomType.id, addDays(from, 2), addDays(from, 3), '99.99');
     await setPricingRules(server.client, admin, roomType.id, 1, [{ minOccupancyPercent: 30, adjustmentPercent: 10 }]);
-    await reserveRooms(server.client, guest, roomType.id, addDays(from, 2), addDays(from, 3), 3);
+    await reserveOk(server.client, guest, reserveInput(roomType.id, addDays(from, 2), addDays(from, 3), { rooms: 3 }));
 
     const [offer] = await search(hotel.id, from, addDays(from, 3), 2);
     expect(offer).toEqual({
@@ -98,7 +98,7 @@ describe('searchAvailability: which room types are offered', () => {
     const stay = [from, addDays(from, 3)] as const;
     expect((await search(hotel.id, ...stay, 2)).map((o) => o.available)).toEqual([4]);
 
-    await reserveRooms(server.client, guest, roomType.id, addDays(from, 1), addDays(from, 2), 3);
+    await reserveOk(server.client, guest, reserveInput(roomType.id, addDays(from, 1), addDays(from, 2), { rooms: 3 }));
     expect((await search(hotel.id, ...stay, 1)).map((o) => o.available)).toEqual([1]);
     expect(await search(hotel.id, ...stay, 2)).toEqual([]);
     expect((await search(hotel.id, addDays(from, 2), addDays(from, 3), 2)).map((o) => o.available)).toEqual([4]);
@@ -168,7 +168,7 @@ describe('searchAvailability and reserve agree', () => {
       { minOccupancyPercent: 20, adjustmentPercent: 10 },
       { minOccupancyPercent: 50, adjustmentPercent: 25 },
     ]);
-    await reserveRooms(server.client, guest, roomType.id, addDays(from, 1), addDays(from, 2), 5);
+    await reserveOk(server.client, guest, reserveInput(roomType.id, addDays(from, 1), addDays(from, 2), { rooms: 5 }));
 
     const expectations = [
       // nightly prices then the total for 2 rooms
@@ -178,7 +178,7 @@ describe('searchAvailability and reserve agree', () => {
     for (const [prices, total] of expectations) {
       const [offer] = await search(hotel.id, from, checkOut, 2);
       expect([offer.nights.map((n) => n.price.amount), offer.total]).toEqual([prices, eur(total)]);
-      const reservation = await reserveRooms(server.client, guest, roomType.id, from, checkOut, 2);
+      const reservation = await reserveOk(server.client, guest, reserveInput(roomType.id, from, checkOut, { rooms: 2 }));
       expect(reservation.total).toEqual(offer.total);
     }
     expect(await invariantViolations(server.orm, [hotel.id])).toEqual([]);

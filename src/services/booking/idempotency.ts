@@ -107,9 +107,9 @@ export class IdempotencyKeys {
     await deleteClaim(this.em, scope);
   }
 
-  /** Drops keys past their retention; returns how many. */
-  purgeExpired(): Promise<number> {
-    return purgeKeys(this.em, this.clock.now());
+  /** Drops keys whose retention ended before `now` (by default the clock's); returns how many. */
+  purgeExpired(now: Date = this.clock.now()): Promise<number> {
+    return purgeKeys(this.em, now);
   }
 
   private after(now: Date, ms: number): Date {

@@ -75,7 +75,7 @@ export class Sweeper {
       if (await payBackDueRefund(em, this.deps, id)) report.refunded++;
     }
     if (!hotelIds) {
-      report.purgedKeys = await new IdempotencyKeys(em, this.deps.settings.idempotency, this.deps.clock).purgeExpired();
+      report.purgedKeys = await new IdempotencyKeys(em, this.deps.settings.idempotency, this.deps.clock).purgeExpired(now);
       // Published events live on in the Redis stream; the outbox keeps a day for inspection.
       await purgePublished(em, new Date(now.getTime() - 86_400_000));
     }
