@@ -7,7 +7,7 @@ import { availabilityEvent } from '../stays/availability.js';
 import { inventoryDays } from '../stays/inventory-day.js';
 import { nightlyRate } from '../stays/pricing.js';
 import { assertNotPast, type Stay } from '../stays/stay.validation.js';
-import { readInventory, setLockTimeout, type InventoryCounts, type InventoryRange } from '../stays/stays.store.js';
+import { readInventory, setLockTimeout, type InventoryCounts, type InventoryRange, type StayHotel } from '../stays/stays.store.js';
 import { insertHold, type HoldRecord } from './booking.store.js';
 import type { KeyScope } from './idempotency.store.js';
 import { statusEvent } from './status-events.js';
@@ -43,9 +43,11 @@ export async function createHeldReservation(
 ): Promise<Reservation> {
   const { roomTypeId, stay } = request;
   const hold = async (tx: EntityManager, lock: boolean) => {
-    const stored = (await readInventory(tx, [roomTypeId], stay.checkIn, stay.checkOut, { lock })).get(roomTypeId);
-    if (!stored) throw notFound('RoomType', roomTypeId);
-    const row = await insertHold(tx, holdRecord(request, stored));
+    const stored = (await readInventory(tx, [roomTypeId], stay.checkIn, stay.checkOut, { lock, withHotel: true })).get(
+      roomTypeId,
+    )!;
+    if (!stored.hotel) throw notFound('RoomType', roomTypeId);
+    const row = await insertHold(tx, holdRecord(request, stored, stored.hotel));
     if (!row) throw OptimisticLockError.lockFailed('RoomTypeInventory');
     return row;
   };
@@ -64,9 +66,9 @@ export async function createHeldReservation(
  * rooms, and prices each at its occupancy before this booking: the reservation, the
  * versions it was priced at, and its events.
  */
-function holdRecord(request: HoldRequest, stored: InventoryRange): HoldRecord {
+function holdRecord(request: HoldRequest, stored: InventoryRange, hotel: StayHotel): HoldRecord {
   const { stay, roomTypeId } = request;
-  const { hotel, rules } = stored;
+  const { rules } = stored;
   assertNotPast(stay, hotel.timezone, request.now);
   const inventory = stay.nights.map((date) => stored.inventory.get(date));
   if (inventory.some((row) => row === undefined) || stay.nights.some((date) => !stored.rates.has(date))) {

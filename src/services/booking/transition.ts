@@ -39,7 +39,8 @@ export async function transition(
   reservation.holdExpiresAt = null;
   Object.assign(reservation, changes);
   if (releases) {
-    await releaseRooms(tx, {
+    // A reservation is priced in its hotel's currency, which cannot change once it has one.
+    await releaseRooms(tx, { id: reservation.hotel.id, currency: reservation.currency }, {
       roomTypeId: reservation.roomType.id,
       checkIn: reservation.checkIn,
       checkOut: reservation.checkOut,

@@ -61,14 +61,15 @@ export function availabilityEvent(
  */
 export async function recordInventoryChange(
   tx: EntityManager,
+  hotel: { id: string; currency: string },
   roomTypeId: string,
   range: { from: string; to: string; dates?: readonly string[] },
 ): Promise<InventoryDay[]> {
-  const stored = (await readInventory(tx, [roomTypeId], range.from, range.to)).get(roomTypeId);
-  if (!stored) return [];
-  const days = daysOf(stored, range.dates ?? [...stored.inventory.keys()]);
+  const stored = (await readInventory(tx, [roomTypeId], range.from, range.to)).get(roomTypeId)!;
+  const days = daysOf(stored, range.dates ?? [...stored.inventory.keys()], hotel.currency);
   if (days.length > 0) {
-    await insertEvents(tx, stored.hotel.id, [availabilityEvent(stored.hotel.id, roomTypeId, days, new Date())], new Date());
+    const at = new Date();
+    await insertEvents(tx, hotel.id, [availabilityEvent(hotel.id, roomTypeId, days, at)], at);
   }
   return days;
 }
@@ -79,8 +80,9 @@ export async function recordInventoryChange(
  */
 export async function releaseRooms(
   tx: EntityManager,
+  hotel: { id: string; currency: string },
   stay: { roomTypeId: string; checkIn: string; checkOut: string; rooms: number },
 ): Promise<void> {
   const dates = await releaseInventory(tx, { roomTypeId: stay.roomTypeId, from: stay.checkIn, to: stay.checkOut }, stay.rooms);
-  await recordInventoryChange(tx, stay.roomTypeId, { from: stay.checkIn, to: stay.checkOut, dates });
+  await recordInventoryChange(tx, hotel, stay.roomTypeId, { from: stay.checkIn, to: stay.checkOut, dates });
 }

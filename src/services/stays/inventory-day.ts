@@ -40,7 +40,7 @@ export function inventoryDays(
   });
 }
 
-/** The days of these dates as a range read from the store has them. */
-export function daysOf(range: InventoryRange, dates: readonly string[]): InventoryDay[] {
-  return inventoryDays(dates, range.inventory, range.rates, range.rules, range.hotel.currency);
+/** The days of these dates as a range read from the store has them, in the hotel's currency. */
+export function daysOf(range: InventoryRange, dates: readonly string[], currency: string): InventoryDay[] {
+  return inventoryDays(dates, range.inventory, range.rates, range.rules, currency);
 }

@@ -53,8 +53,11 @@ export class InventoryService {
   /** One day per date of [from, to), dates without inventory included (nothing to sell there). */
   async days(roomType: RoomType, from: string, to: string): Promise<InventoryDay[]> {
     const dates = validateRange(from, to, MAX_RANGE_NIGHTS);
-    const stored = (await readInventory(this.em, [roomType.id], from, to)).get(roomType.id);
-    return stored ? daysOf(stored, dates) : [];
+    const [hotel, stored] = await Promise.all([
+      roomType.hotel.loadOrFail({ dataloader: true }),
+      readInventory(this.em, [roomType.id], from, to),
+    ]);
+    return daysOf(stored.get(roomType.id)!, dates, hotel.currency);
   }
 
   async pricingRules(roomType: RoomType): Promise<PricingRule[]> {
@@ -89,7 +92,7 @@ export class InventoryService {
         }
       }
       await tx.flush();
-      return recordInventoryChange(tx, roomType.id, { ...data, dates });
+      return recordInventoryChange(tx, hotel, roomType.id, { ...data, dates });
     });
   }
 
@@ -110,7 +113,7 @@ export class InventoryService {
         else tx.create(RoomTypeRate, { roomType: roomType.id, hotel: hotel.id, date, amountMinor });
       }
       await tx.flush();
-      return recordInventoryChange(tx, roomType.id, { ...data, dates });
+      return recordInventoryChange(tx, hotel, roomType.id, { ...data, dates });
     });
   }
 
@@ -129,7 +132,7 @@ export class InventoryService {
       await tx.nativeDelete(PricingRule, { roomType: roomType.id });
       for (const rule of rules) tx.create(PricingRule, { roomType: current.id, hotel: hotel.id, ...rule });
       await tx.flush();
-      await recordInventoryChange(tx, roomType.id, { from, to });
+      await recordInventoryChange(tx, hotel, roomType.id, { from, to });
       return current;
     });
   }
@@ -159,7 +162,7 @@ export class InventoryService {
       const stored = await this.inventoryOf(tx, range);
       for (const row of rows) stored.get(row.date)!.sellLimit = sellLimit(row.total, hotel.overbookingPercent);
       await tx.flush();
-      await recordInventoryChange(tx, roomTypeId, range);
+      await recordInventoryChange(tx, hotel, roomTypeId, range);
     }
   }
 

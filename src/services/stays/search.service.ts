@@ -31,7 +31,7 @@ export class SearchService {
     );
     const offers: Offer[] = [];
     for (const roomType of roomTypes) {
-      const days = daysOf(stored.get(roomType.id)!, stay.nights);
+      const days = daysOf(stored.get(roomType.id)!, stay.nights, hotel.currency);
       if (days.some((day) => day.rateMinor === null || day.available < stay.rooms)) continue;
       const nights = days.map((day) => ({ date: day.date, priceMinor: day.rateMinor! }));
       offers.push({
