@@ -67,25 +67,24 @@ export async function setLockTimeout(tx: EntityManager, ms: number): Promise<voi
   await execute(tx, 'stays.setLockTimeout', new Sql(`set local lock_timeout = ${Math.floor(ms)}`, []));
 }
 
-const inventoryRow = z
-  .object({
-    room_type_id: column.uuid,
-    date: column.date,
-    total: column.int,
-    reserved: column.int,
-    sell_limit: column.int,
-    version: column.int,
-  })
-  .transform(
-    (row): InventoryRow => ({
-      roomTypeId: row.room_type_id,
-      date: row.date,
-      total: row.total,
-      reserved: row.reserved,
-      sellLimit: row.sell_limit,
-      version: row.version,
-    }),
-  );
+/** The columns of a `room_type_inventory` row as the store selects them (`date` as text). */
+const inventoryColumns = {
+  room_type_id: column.uuid,
+  date: column.date,
+  total: column.int,
+  reserved: column.int,
+  sell_limit: column.int,
+  version: column.int,
+};
+
+const toInventoryRow = (row: z.infer<z.ZodObject<typeof inventoryColumns>>): InventoryRow => ({
+  roomTypeId: row.room_type_id,
+  date: row.date,
+  total: row.total,
+  reserved: row.reserved,
+  sellLimit: row.sell_limit,
+  version: row.version,
+});
 
 /** Locks the existing inventory rows of the scope (see `inventoryLock`) in the caller's transaction, and reads them. */
 export function lockInventory(tx: EntityManager, scope: InventoryScope): Promise<InventoryRow[]> {
@@ -95,7 +94,7 @@ export function lockInventory(tx: EntityManager, scope: InventoryScope): Promise
     sql`with locked as materialized (${inventoryLock(scope)})
         select room_type_id, date::text as date, total, reserved, sell_limit, version
           from locked order by room_type_id, date`,
-    inventoryRow,
+    z.object(inventoryColumns).transform(toInventoryRow),
   );
 }
 
@@ -105,15 +104,7 @@ export function lockInventory(tx: EntityManager, scope: InventoryScope): Promise
  * are null. int2/int4 come back as numbers; amount_minor is int8, a string.
  */
 const stayRow = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('inventory'),
-    room_type_id: column.uuid,
-    date: column.date,
-    total: column.int,
-    reserved: column.int,
-    sell_limit: column.int,
-    version: column.int,
-  }),
+  z.object({ kind: z.literal('inventory'), ...inventoryColumns }),
   z.object({ kind: z.literal('rate'), room_type_id: column.uuid, date: column.date, amount_minor: column.bigint }),
   z.object({
     kind: z.literal('rule'),
@@ -180,17 +171,19 @@ export async function readInventory(
         select 'rule', room_type_id, null, null, null, null, null, null, min_occupancy_percent, adjustment_percent,
                null, null, null
           from pricing_rule where room_type_id = ${ids}
-        ${hotel}`,
+        ${hotel}
+        order by date`,
     stayRow,
   );
+  // Rows come in date order, so each range's inventory does too (an event without
+  // explicit dates lists every row in that order).
   const ranges = new Map<string, InventoryRange>(
     roomTypeIds.map((id) => [id, { roomTypeId: id, inventory: new Map(), rates: new Map(), rules: [] }]),
   );
   for (const row of rows) {
     const range = ranges.get(row.room_type_id)!;
     if (row.kind === 'inventory') {
-      const { date, total, reserved, version } = row;
-      range.inventory.set(date, { roomTypeId: row.room_type_id, date, total, reserved, sellLimit: row.sell_limit, version });
+      range.inventory.set(row.date, toInventoryRow(row));
     } else if (row.kind === 'rate') {
       range.rates.set(row.date, row.amount_minor);
     } else if (row.kind === 'rule') {
@@ -198,10 +191,6 @@ export async function readInventory(
     } else {
       range.hotel = { id: row.hotel_id, timezone: row.timezone, currency: row.currency };
     }
-  }
-  // Date order, as callers list days (an event without explicit dates lists every row).
-  for (const range of ranges.values()) {
-    range.inventory = new Map([...range.inventory].sort(([a], [b]) => (a < b ? -1 : 1)));
   }
   return ranges;
 }
