@@ -8,6 +8,12 @@ import { RoomTypeRate } from './stays/room-type-rate.entity.js';
 import { RoomType } from './catalog/room-type.entity.js';
 import { Room } from './catalog/room.entity.js';
 import { TestGatewayCharge } from './booking/test-gateway-charge.entity.js';
+import { Venue } from './venues/venue.entity.js';
+import { SeatingChart } from './venues/seating-chart.entity.js';
+import { Performance } from './venues/performance.entity.js';
+import { SeatBlock } from './venues/seat-block.entity.js';
+import { Booking } from './venues/booking.entity.js';
+import { BookingItem } from './venues/booking-item.entity.js';
 
 export {
   Hotel,
@@ -20,6 +26,12 @@ export {
   RoomType,
   Room,
   TestGatewayCharge,
+  Venue,
+  SeatingChart,
+  Performance,
+  SeatBlock,
+  Booking,
+  BookingItem,
 };
 
 /** Listed explicitly: no glob discovery, so the same list works from src/ and dist/. */
@@ -34,4 +46,10 @@ export const entities = [
   IdempotencyKey,
   OutboxEvent,
   TestGatewayCharge,
+  Venue,
+  SeatingChart,
+  Performance,
+  SeatBlock,
+  Booking,
+  BookingItem,
 ];

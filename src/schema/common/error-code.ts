@@ -14,6 +14,8 @@ const descriptions: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.RATE_LIMITED]: 'Too many requests from this caller: retry after extensions.retryAfterSeconds.',
   [ErrorCode.PERSISTED_QUERY_NOT_FOUND]:
     'Automatic persisted queries: the hash is unknown (send the query with it), as Apollo clients expect.',
+  [ErrorCode.HOLD_EXPIRED]:
+    'The hold token is unknown to the caller, or the hold expired, was released or was checked out.',
 };
 
 /** The codes a client finds in `extensions.code`. No field returns it; it documents the errors. */

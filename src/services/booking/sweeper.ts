@@ -1,11 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Reservation, ReservationStatus } from '../../entities/booking/reservation.entity.js';
+import { ReservationStatus } from '../../entities/booking/reservation.entity.js';
 import type { BookingDeps } from './booking.deps.js';
-import { claimExpiredHold } from './booking.store.js';
 import { IdempotencyKeys } from './idempotency.js';
-import { transition } from './transition.js';
 import { purgePublished } from '../live/outbox.store.js';
-import { payBackDueRefund } from './refunds.js';
+import type { Payable, PaymentLedger, SweepScope } from './payment-saga.js';
+import { refundCharge } from './refunds.js';
+import { reservationLedger } from './reservation-ledger.js';
 
 export interface SweepReport {
   confirmed: number;
@@ -17,11 +17,11 @@ export interface SweepReport {
 const BATCH = 100;
 
 /**
- * Settles what the saga left behind. A PENDING reservation past holdExpiresAt is
- * CONFIRMED if the gateway took the money, else EXPIRED with its nights given back;
- * refunds that failed are retried; expired idempotency keys are purged. Safe to run
- * on every server at once: each reservation is claimed FOR UPDATE SKIP LOCKED, and a
- * transition only happens from the state it was decided on.
+ * Settles what the saga left behind, for every product's ledger. A PENDING record past
+ * its deadline is CONFIRMED if the gateway took the money, else EXPIRED with its units
+ * given back; refunds that failed are retried; expired idempotency keys are purged.
+ * Safe to run on every server at once: each record is claimed FOR UPDATE SKIP LOCKED,
+ * and a transition only happens from the state it was decided on.
  */
 export class Sweeper {
   private timer?: NodeJS.Timeout;
@@ -30,6 +30,7 @@ export class Sweeper {
   constructor(
     private readonly em: EntityManager,
     private readonly deps: BookingDeps,
+    private readonly ledgers: readonly PaymentLedger<Payable>[] = [reservationLedger],
   ) {}
 
   start(intervalMs: number): void {
@@ -47,52 +48,52 @@ export class Sweeper {
 
   /**
    * One pass. `now` moves the clock (to settle holds as of a later time); `scope`
-   * limits the pass to some hotels (staff settling one hotel, or tests sharing a
-   * database) and then leaves idempotency keys alone. Unscoped calls share the pass
+   * limits the pass to some hotels or venues (staff settling their own, or tests sharing
+   * a database) and then leaves idempotency keys alone. Unscoped calls share the pass
    * in progress.
    */
-  runOnce(now: Date = this.deps.clock.now(), scope?: { hotelIds: readonly string[] }): Promise<SweepReport> {
-    if (scope) return this.sweep(now, scope.hotelIds);
+  runOnce(now: Date = this.deps.clock.now(), scope?: SweepScope): Promise<SweepReport> {
+    if (scope) return this.sweep(now, scope);
     this.running ??= this.sweep(now).finally(() => (this.running = undefined));
     return this.running;
   }
 
-  private async sweep(now: Date, hotelIds?: readonly string[]): Promise<SweepReport> {
+  private async sweep(now: Date, scope?: SweepScope): Promise<SweepReport> {
     const em = this.em.fork();
     const report: SweepReport = { confirmed: 0, expired: 0, refunded: 0, purgedKeys: 0 };
-    const inScope = hotelIds ? { hotel: { $in: [...hotelIds] } } : {};
-    const due = await em.find(
-      Reservation,
-      { status: ReservationStatus.PENDING, holdExpiresAt: { $lt: now }, ...inScope },
-      { fields: ['id'], orderBy: { holdExpiresAt: 'asc' }, limit: BATCH },
-    );
-    for (const { id } of due) {
-      const outcome = await this.settle(em.fork(), id, now);
-      if (outcome) report[outcome]++;
+    for (const ledger of this.ledgers) {
+      for (const id of await ledger.dueIds(em, now, BATCH, scope)) {
+        const outcome = await this.settle(em.fork(), ledger, id, now);
+        if (outcome) report[outcome]++;
+      }
+      for (const id of await ledger.refundsDue(em, BATCH, scope)) {
+        if (await refundCharge(this.deps, id)) {
+          await ledger.refunded(em, id);
+          report.refunded++;
+        }
+      }
     }
-    const refunds = await em.find(Reservation, { refundDue: true, ...inScope }, { fields: ['id'], limit: BATCH });
-    for (const { id } of refunds) {
-      if (await payBackDueRefund(em, this.deps, id)) report.refunded++;
-    }
-    if (!hotelIds) {
+    if (!scope) {
       report.purgedKeys = await new IdempotencyKeys(em, this.deps.settings.idempotency, this.deps.clock).purgeExpired(now);
       // Published events live on in the Redis stream; the outbox keeps a day for inspection.
       await purgePublished(em, new Date(now.getTime() - 86_400_000));
     }
-    if (report.confirmed + report.expired + report.refunded > 0) this.deps.logger.info(report, 'sweep settled reservations');
+    if (report.confirmed + report.expired + report.refunded > 0) this.deps.logger.info(report, 'sweep settled bookings');
     return report;
   }
 
-  private async settle(em: EntityManager, id: string, now: Date): Promise<'confirmed' | 'expired' | undefined> {
+  private async settle(
+    em: EntityManager,
+    ledger: PaymentLedger<Payable>,
+    id: string,
+    now: Date,
+  ): Promise<'confirmed' | 'expired' | undefined> {
     // Ask the gateway first, outside any transaction: the answer decides the transition.
     const charge = await this.deps.gateway.lookup(id);
-    const status = charge.status === 'succeeded' ? ReservationStatus.CONFIRMED : ReservationStatus.EXPIRED;
-    return em.transactional(async (tx) => {
-      // Settled meanwhile by the saga, a cancel, or another sweeper: not ours.
-      if (!(await claimExpiredHold(tx, id, now))) return undefined;
-      const { moved } = await transition(tx, { reservationId: id, from: [ReservationStatus.PENDING], to: status, at: now });
-      if (!moved) return undefined;
-      return status === ReservationStatus.CONFIRMED ? 'confirmed' : 'expired';
-    });
+    const to = charge.status === 'succeeded' ? ReservationStatus.CONFIRMED : ReservationStatus.EXPIRED;
+    // Settled meanwhile by the saga, a cancel, or another sweeper: not ours.
+    const { moved } = await ledger.settle(em, { id, to, at: now, expiredBefore: now });
+    if (!moved) return undefined;
+    return to === ReservationStatus.CONFIRMED ? 'confirmed' : 'expired';
   }
 }
