@@ -23,7 +23,16 @@ import type { PaymentGateway } from '../services/booking/payments/payment-gatewa
 import type { Caller } from '../services/common/caller.js';
 import { systemClock, type Clock } from '../services/common/clock.js';
 import { Sweeper } from '../services/booking/sweeper.js';
+import { reservationLedger } from '../services/booking/reservation-ledger.js';
+import { bookingLedger } from '../services/venues/bookings/booking-ledger.js';
 import { TestPaymentGateway } from '../services/booking/payments/test-payment-gateway.js';
+import type { HoldEngine } from '../services/venues/holds/hold-engine.js';
+import { MemoryHoldEngine } from '../services/venues/holds/memory-hold-engine.js';
+import { HoldReaper } from '../services/venues/holds/reaper.js';
+import { RedisHoldEngine } from '../infra/venues/redis-hold-engine.js';
+import { ChartCache } from '../services/venues/seating/chart-cache.js';
+import type { VenueDeps } from '../services/venues/venue.deps.js';
+import { SeatFeed } from '../services/venues/live/seat-feed.js';
 
 export interface AppOptions {
   config: Config;
@@ -37,6 +46,8 @@ export interface AppOptions {
     clock?: Clock;
     afterStep?: BookingDeps['afterStep'];
   };
+  /** Tests: a hold engine of their own (e.g. over a Redis Cluster client they own). */
+  venues?: { engine?: HoldEngine };
 }
 
 export interface App {
@@ -45,6 +56,10 @@ export interface App {
   orm: Orm;
   server: Server;
   sweeper: Sweeper;
+  /** Where this server holds seats. */
+  holds: HoldEngine;
+  /** This server's live seat changes (its subscriber count tells a test when a subscription is in place). */
+  seatFeed: SeatFeed;
   /** This server's live fan-out (its subscriber count tells a test when a subscription is in place). */
   bus: AvailabilityBus;
   /** Stops accepting, lets in-flight requests finish, then closes the pools. Idempotent. */
@@ -52,7 +67,7 @@ export interface App {
 }
 
 /** Wires the server together and starts listening. */
-export async function startApp({ config, logger, orm: givenOrm, booking }: AppOptions): Promise<App> {
+export async function startApp({ config, logger, orm: givenOrm, booking, venues }: AppOptions): Promise<App> {
   const orm = givenOrm ?? (await openDatabase(databaseOptions(config), logger));
   if (!givenOrm) {
     const applied = await migrate(orm);
@@ -75,7 +90,17 @@ export async function startApp({ config, logger, orm: givenOrm, booking }: AppOp
     clock: booking?.clock ?? systemClock,
     afterStep: booking?.afterStep,
   };
-  const sweeper = new Sweeper(orm.em, bookingDeps);
+  // Seat holds: in Redis when there is one (every server shares them), else in this process.
+  const venueDeps: VenueDeps = {
+    engine: venues?.engine ?? (redis ? new RedisHoldEngine(redis) : new MemoryHoldEngine()),
+    charts: new ChartCache(),
+    clock: bookingDeps.clock,
+    logger,
+  };
+  const reaper = new HoldReaper(venueDeps.engine, venueDeps.clock, logger);
+  // One sweeper settles what the saga left behind, for hotel reservations and venue bookings alike.
+  const sweeper = new Sweeper(orm.em, bookingDeps, [reservationLedger, bookingLedger(venueDeps)]);
+  const seatFeed = new SeatFeed(venueDeps.engine, logger);
 
   // Live availability: the relay moves committed outbox events to Redis (every server
   // reads them back from the stream) or, without Redis, straight to this server's bus.
@@ -85,7 +110,7 @@ export async function startApp({ config, logger, orm: givenOrm, booking }: AppOp
     batchSize: 500,
   });
   const source = config.redisUrl ? new RedisEventSource(config.redisUrl, bus, logger) : undefined;
-  const deps: ServerDeps = { booking: bookingDeps, feed: bus };
+  const deps: ServerDeps = { booking: bookingDeps, feed: bus, venues: venueDeps, seatFeed };
   // One ORM context per operation, HTTP and WebSocket alike.
   const contextFor = (caller: Caller): GraphQLContext => ({
     caller,
@@ -143,12 +168,15 @@ export async function startApp({ config, logger, orm: givenOrm, booking }: AppOp
   relay.start();
   source?.start();
   if (config.booking.sweepIntervalMs > 0) sweeper.start(config.booking.sweepIntervalMs);
+  if (config.holdReapIntervalMs > 0) reaper.start(config.holdReapIntervalMs);
 
   const stop = async () => {
     logger.info('shutting down: draining requests and sockets');
     bus.close();
+    await seatFeed.close();
     await Promise.all([sockets.close(), apollo.stop()]);
-    await Promise.all([sweeper.stop(), relay.stop(), source?.stop()]);
+    await Promise.all([sweeper.stop(), reaper.stop(), relay.stop(), source?.stop()]);
+    if (!venues?.engine) await venueDeps.engine.close();
     await closeRedis(redis);
     if (!givenOrm) await orm.close();
     logger.info('shutdown complete');
@@ -160,6 +188,8 @@ export async function startApp({ config, logger, orm: givenOrm, booking }: AppOp
     orm,
     server,
     sweeper,
+    holds: venueDeps.engine,
+    seatFeed,
     bus,
     stop: () => (stopping ??= stop()),
   };

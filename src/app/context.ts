@@ -7,15 +7,25 @@ import { CatalogService } from '../services/catalog/catalog.service.js';
 import { LiveService, type AvailabilityFeed } from '../services/live/live.service.js';
 import { InventoryService } from '../services/stays/inventory.service.js';
 import { SearchService } from '../services/stays/search.service.js';
+import { VenueCatalogService } from '../services/venues/catalog/venue-catalog.service.js';
+import { SeatMapService } from '../services/venues/seat-map.service.js';
+import type { VenueDeps } from '../services/venues/venue.deps.js';
+import { BookingService } from '../services/venues/bookings/booking.service.js';
+import { CheckoutService } from '../services/venues/bookings/checkout.service.js';
+import { HoldService } from '../services/venues/holds/hold.service.js';
+import type { SeatFeed } from '../services/venues/live/seat-feed.js';
+import { SeatLiveService } from '../services/venues/live/seat-live.service.js';
 
 /** What every operation's services share: the saga's collaborators and this server's live feed. */
 export interface ServerDeps {
   booking: BookingDeps;
   feed: AvailabilityFeed;
+  venues: VenueDeps;
+  seatFeed: SeatFeed;
 }
 
 /** The composition root of one operation: its services, over its own ORM context (`em`, a fork). */
-export function operationServices(em: EntityManager, { booking, feed }: ServerDeps): OperationServices {
+export function operationServices(em: EntityManager, { booking, feed, venues, seatFeed }: ServerDeps): OperationServices {
   const inventory = new InventoryService(em);
   return {
     inventory,
@@ -24,5 +34,11 @@ export function operationServices(em: EntityManager, { booking, feed }: ServerDe
     saga: new ReserveSaga(em, booking),
     reservations: new ReservationService(em, booking),
     live: new LiveService(em, feed),
+    venueCatalog: new VenueCatalogService(em, venues),
+    seatMap: new SeatMapService(em, venues),
+    holds: new HoldService(em, venues),
+    checkout: new CheckoutService(em, booking, venues),
+    bookings: new BookingService(em, booking, venues),
+    seatsLive: new SeatLiveService(em, venues, seatFeed),
   };
 }

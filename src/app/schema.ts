@@ -8,6 +8,12 @@ import { ReservationResolver } from '../resolvers/booking/reservation.resolver.j
 import { RoomResolver } from '../resolvers/catalog/room.resolver.js';
 import { RoomTypeResolver } from '../resolvers/catalog/room-type.resolver.js';
 import { SearchResolver } from '../resolvers/stays/search.resolver.js';
+import { PerformanceResolver } from '../resolvers/venues/performance.resolver.js';
+import { SeatingChartResolver } from '../resolvers/venues/seating-chart.resolver.js';
+import { VenueResolver } from '../resolvers/venues/venue.resolver.js';
+import { BookingResolver } from '../resolvers/venues/booking.resolver.js';
+import { HoldResolver } from '../resolvers/venues/hold.resolver.js';
+import { SeatsLiveResolver } from '../resolvers/venues/seats-live.resolver.js';
 import { forbidden } from '../services/common/errors.js';
 import type { GraphQLContext } from '../resolvers/context.js';
 import { ErrorCodeType } from '../schema/common/error-code.js';
@@ -48,6 +54,12 @@ export async function buildAppSchema(): Promise<GraphQLSchema> {
       SearchResolver,
       ReservationResolver,
       LiveResolver,
+      VenueResolver,
+      SeatingChartResolver,
+      PerformanceResolver,
+      HoldResolver,
+      BookingResolver,
+      SeatsLiveResolver,
     ],
     authChecker,
     validate: false,

@@ -44,7 +44,7 @@ function isFetchFailure(error: unknown): boolean {
 
 /** The principal the claims describe, or why they describe none. */
 function principalFrom(payload: JWTPayload): Principal | string {
-  const { sub, role, hotels } = payload as JWTPayload & { role?: unknown; hotels?: unknown };
+  const { sub, role, hotels, venues } = payload as JWTPayload & { role?: unknown; hotels?: unknown; venues?: unknown };
   if (typeof sub !== 'string' || sub === '') return 'missing sub claim';
   if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) {
     return 'role claim must be guest, staff or admin';
@@ -52,13 +52,22 @@ function principalFrom(payload: JWTPayload): Principal | string {
   if (hotels !== undefined && !(Array.isArray(hotels) && hotels.every((h) => typeof h === 'string'))) {
     return 'hotels claim must be an array of hotel ids';
   }
-  return { sub, role: role as Role, hotels: (hotels as string[] | undefined) ?? [] };
+  if (venues !== undefined && !(Array.isArray(venues) && venues.every((v) => typeof v === 'string'))) {
+    return 'venues claim must be an array of venue ids';
+  }
+  return {
+    sub,
+    role: role as Role,
+    hotels: (hotels as string[] | undefined) ?? [],
+    venues: (venues as string[] | undefined) ?? [],
+  };
 }
 
 export interface TokenClaims {
   sub: string;
   role: Role;
   hotels?: string[];
+  venues?: string[];
 }
 
 /** Mints an HS256 token, for development (`npm run token`) and tests. */

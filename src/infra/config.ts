@@ -20,6 +20,8 @@ export interface Config {
   booking: BookingConfig;
   /** How often the outbox relay looks for committed events. */
   relayIntervalMs: number;
+  /** How often expired seat holds of performances nobody touches are released; 0 turns the reaper off. */
+  holdReapIntervalMs: number;
 }
 
 export interface BookingConfig {
@@ -76,6 +78,7 @@ export function loadConfig(env: Env = process.env): Config {
       sweepIntervalMs: positiveInt(env, 'SWEEP_INTERVAL_MS', 5_000),
     },
     relayIntervalMs: positiveInt(env, 'RELAY_INTERVAL_MS', 50),
+    holdReapIntervalMs: positiveInt(env, 'HOLD_REAP_INTERVAL_MS', 1_000),
   };
 }
 

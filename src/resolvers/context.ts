@@ -6,6 +6,12 @@ import type { Caller } from '../services/common/caller.js';
 import type { LiveService } from '../services/live/live.service.js';
 import type { InventoryService } from '../services/stays/inventory.service.js';
 import type { SearchService } from '../services/stays/search.service.js';
+import type { VenueCatalogService } from '../services/venues/catalog/venue-catalog.service.js';
+import type { SeatMapService } from '../services/venues/seat-map.service.js';
+import type { BookingService } from '../services/venues/bookings/booking.service.js';
+import type { CheckoutService } from '../services/venues/bookings/checkout.service.js';
+import type { HoldService } from '../services/venues/holds/hold.service.js';
+import type { SeatLiveService } from '../services/venues/live/seat-live.service.js';
 
 /** The services of one GraphQL operation, over that operation's own ORM context (built by the app). */
 export interface OperationServices {
@@ -15,6 +21,12 @@ export interface OperationServices {
   readonly saga: ReserveSaga;
   readonly reservations: ReservationService;
   readonly live: LiveService;
+  readonly venueCatalog: VenueCatalogService;
+  readonly seatMap: SeatMapService;
+  readonly holds: HoldService;
+  readonly checkout: CheckoutService;
+  readonly bookings: BookingService;
+  readonly seatsLive: SeatLiveService;
 }
 
 /** What every resolver receives: who calls, and the services to call. */

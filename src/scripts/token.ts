@@ -6,16 +6,17 @@ import { ROLES, type Role } from '../services/common/caller.js';
 /**
  * Mints a development token signed with JWT_SECRET (or the development default).
  *   npm run token -- --role admin
- *   npm run token -- --role staff --hotel <id> [--hotel <id> ...]
+ *   npm run token -- --role staff --hotel <id> [--hotel <id> ...] [--venue <id> ...]
  *   npm run token -- --role guest --sub <id>
  */
-const usage = 'usage: npm run token -- --role admin|staff|guest [--sub <id>] [--hotel <id>]... [--expires 12h]';
+const usage = 'usage: npm run token -- --role admin|staff|guest [--sub <id>] [--hotel <id>]... [--venue <id>]... [--expires 12h]';
 
 const { values } = parseArgs({
   options: {
     role: { type: 'string' },
     sub: { type: 'string' },
     hotel: { type: 'string', multiple: true },
+    venue: { type: 'string', multiple: true },
     expires: { type: 'string', default: '12h' },
   },
 });
@@ -32,7 +33,7 @@ if (!config.auth.jwtSecret) {
 }
 const token = await signToken(
   config.auth.jwtSecret,
-  { sub: values.sub ?? `dev-${role}`, role, hotels: values.hotel ?? [] },
+  { sub: values.sub ?? `dev-${role}`, role, hotels: values.hotel ?? [], venues: values.venue ?? [] },
   values.expires,
 );
 console.log(token);

@@ -36,11 +36,12 @@ export async function openTestDatabase(config: Config, poolMax = 40): Promise<Or
 
 /**
  * Starts the real server on a free port, in process, on the test database or the ORM given.
- * `booking` reaches into the saga: tighter settings, another gateway, a crash after a step.
+ * `booking` reaches into the saga: tighter settings, another gateway, a crash after a step;
+ * `venues` gives it a hold engine of the test's own.
  */
 export async function startTestServer(
   overrides: Partial<Config> = {},
-  given: { orm?: Orm; booking?: AppOptions['booking'] } = {},
+  given: { orm?: Orm; booking?: AppOptions['booking']; venues?: AppOptions['venues'] } = {},
 ): Promise<TestServer> {
   const config = testConfig(overrides);
   const orm = given.orm ?? (await openTestDatabase(config));
@@ -52,7 +53,7 @@ export async function startTestServer(
     },
   });
   const logger = createLogger(config.logLevel, sink);
-  const app = await startApp({ config, logger, orm, booking: given.booking });
+  const app = await startApp({ config, logger, orm, booking: given.booking, venues: given.venues });
   const secret = config.auth.jwtSecret!;
   return {
     app,

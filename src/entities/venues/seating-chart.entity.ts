@@ -1,7 +1,7 @@
 import { OptionalProps, type Ref } from '@mikro-orm/core';
 import { Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import type { ChartLayout } from '../../services/venues/seating/layout.js';
+import type { ChartLayout } from './chart-layout.js';
 import { newId } from '../id.js';
 import { Venue } from './venue.entity.js';
 

@@ -85,6 +85,11 @@ export function keyLink(scope: KeyScope, reservationId: string, when: Sql = sql`
   return sql`update idempotency_key set reservation_id = ${reservationId}::uuid where ${ofKey(scope)} and ${when}`;
 }
 
+/** Links a running claim to the record its request made, in that record's transaction (a retry inherits it). */
+export async function linkKey(em: EntityManager, scope: KeyScope, reservationId: string): Promise<void> {
+  await execute(em, 'idempotency.linkKey', keyLink(scope, reservationId));
+}
+
 export async function recordOutcome(em: EntityManager, scope: KeyScope, outcome: KeyOutcome): Promise<void> {
   await execute(em, 'idempotency.recordOutcome', keyOutcome(scope, outcome));
 }

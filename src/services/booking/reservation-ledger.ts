@@ -1,4 +1,3 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { Reservation, ReservationStatus } from '../../entities/booking/reservation.entity.js';
 import { claimExpiredHold } from './booking.store.js';
 import type { PaymentLedger } from './payment-saga.js';

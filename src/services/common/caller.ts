@@ -9,6 +9,8 @@ export interface Principal {
   role: Role;
   /** For staff: the hotels they may manage. */
   hotels: readonly string[];
+  /** For staff: the venues they may manage. */
+  venues: readonly string[];
 }
 
 /**
@@ -62,6 +64,21 @@ export class Caller {
     }
     return principal;
   }
+
+  /** Admin, or staff whose `venues` claim lists this venue. */
+  requireVenueManager(venueId: string): Principal {
+    const principal = this.require();
+    if (!canManageVenue(principal, venueId)) {
+      throw forbidden('Only staff of this venue or an admin may do this');
+    }
+    return principal;
+  }
+}
+
+export function canManageVenue(principal: Principal, venueId: string): boolean {
+  return (
+    principal.role === 'admin' || (principal.role === 'staff' && principal.venues.includes(venueId))
+  );
 }
 
 export function canManageHotel(principal: Principal, hotelId: string): boolean {

@@ -21,15 +21,23 @@
  * same for performances nobody touches.
  *
  * State may vanish (Redis restarted empty). Every operation except `load` and
- * `isLoaded` answers `{ ok: false, reason: 'not_loaded' }` (or throws NotLoadedError for
- * reads) until `load` has been called for that performance; the caller then rebuilds the
- * state from PostgreSQL with `load` and retries.
+ * `isLoaded` answers `{ ok: false, reason: 'not_loaded' }` (reads: `'not_loaded'`) until
+ * `load` has been called for that performance; the caller then rebuilds the state from
+ * PostgreSQL with `load` and retries. (`purge` finds nothing to purge, `abortCheckout`
+ * changes nothing, `readEvents` reads whatever log there is.)
  */
+
+import { parseSeatId } from '../seating/layout.js';
 
 export interface SeatRef {
   /** `<sectionKey>-<rowLabel>-<number>` */
   id: string;
   section: string;
+  /**
+   * The seat's price in minor units when it is held: the engine keeps it with the hold
+   * and gives it back in HoldInfo.seats, so a later price change does not touch holds.
+   */
+  price?: number;
 }
 
 export type SeatStatusName = 'FREE' | 'HELD' | 'SOLD' | 'BLOCKED';
@@ -100,11 +108,22 @@ export interface HoldRequest {
 /**
  * One choice of best-available seats. `guards` say which FREE seats this choice must
  * not strand: a guard [a, b] is violated when seat `a` is FREE and `b` is null or not
- * FREE (taking the block would leave `a` as a lone free seat).
+ * FREE (taking the block would leave `a` as a lone free seat). Guard seats are named by
+ * id alone; engines find their section with `guardSection`.
  */
 export interface Candidate {
   seats: SeatRef[];
   guards: [string, string | null][];
+}
+
+/**
+ * The section of a guard's seat, from its id (`<sectionKey>-<rowLabel>-<number>`): both
+ * engines look a guard up through this one function, so they cannot disagree on it.
+ */
+export function guardSection(seatId: string): string {
+  const parsed = parseSeatId(seatId);
+  if (!parsed) throw new Error(`guard names no seat id: ${seatId}`);
+  return parsed.section;
 }
 
 export interface HoldEngine {
@@ -115,11 +134,19 @@ export interface HoldEngine {
    */
   load(performanceId: string, snapshot: LoadSnapshot): Promise<boolean>;
 
-  /** Holds all of `seats` or none: `unavailable` names the ones that are not FREE. */
+  /**
+   * Holds all of `seats` or none: `unavailable` names the ones that are not FREE. Seats
+   * already in this same hold (`existing`) are kept as they are, not refused. `too_many`
+   * (checked first) when the hold would then have more than `maxSeats` seats; an empty
+   * `seats` is `unavailable` with no seat ids. A new hold (`existing: false`) whose token
+   * is in use is refused with `token`.
+   */
   holdSeats(performanceId: string, request: HoldRequest & { seats: SeatRef[] }): Promise<HoldResult>;
   /**
-   * Holds the first candidate (in the given order) whose seats are all FREE and whose
-   * guards all hold; `unavailable` with no seat ids when none qualifies.
+   * Holds the first candidate (in the given order) whose seats are all FREE (or in this
+   * same hold) and whose guards all hold; `chosen` is its index. Candidates that would take
+   * the hold past `maxSeats` are skipped: `too_many` when all were, else `unavailable`
+   * with no seat ids when none qualifies.
    */
   holdFirst(performanceId: string, request: HoldRequest & { candidates: Candidate[] }): Promise<HoldResult & { chosen?: number }>;
 
@@ -170,7 +197,10 @@ export interface HoldEngine {
     now: number,
   ): Promise<{ ok: true; event: SeatChangeEvent | null; conflicts: string[] } | { ok: false; reason: 'not_loaded' }>;
 
-  /** Blocks FREE seats (all or none: `unavailable` names the others) or unblocks blocked ones (others are `unavailable`). */
+  /**
+   * Blocks FREE seats (all or none: `unavailable` names the others, blocked ones too) or
+   * unblocks blocked ones (all or none: the others are `unavailable`).
+   */
   block(
     performanceId: string,
     seats: SeatRef[],

@@ -1,0 +1,159 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ReservationStatus } from '../../../entities/booking/reservation.entity.js';
+import { newId } from '../../../entities/id.js';
+import { Booking } from '../../../entities/venues/booking.entity.js';
+import { BookingItem } from '../../../entities/venues/booking-item.entity.js';
+import { OfferingKind } from '../../../entities/venues/offering.js';
+import type { BookingDeps } from '../../booking/booking.deps.js';
+import { requestHash, validateKey, type KeyScope } from '../../booking/idempotency.js';
+import { linkKey } from '../../booking/idempotency.store.js';
+import { PaymentSaga } from '../../booking/payment-saga.js';
+import { validateGuest, validatePaymentToken } from '../../booking/reserve.saga.js';
+import type { Caller } from '../../common/caller.js';
+import { badInput, DomainError, ErrorCode } from '../../common/errors.js';
+import { validateDetails } from '../details.js';
+import type { HoldInfo } from '../holds/hold-engine.js';
+import { holdExpired, view } from '../holds/hold.service.js';
+import { performanceOf } from '../holds/hold-token.js';
+import { loadPerformance, type PerformanceContext } from '../holds/performance-context.js';
+import { onSeats } from '../seat-state.js';
+import type { VenueDeps } from '../venue.deps.js';
+import { bookingLedger } from './booking-ledger.js';
+
+export interface CheckoutData {
+  holdToken: string;
+  idempotencyKey: string;
+  guest: { name: string; email: string };
+  paymentToken?: string | null;
+  details?: Record<string, unknown> | null;
+}
+
+/**
+ * Checkout: a hold becomes a Booking through the same payment saga as a hotel
+ * reservation. Step 2 (the hold of the saga) moves the hold's seats to "pending for
+ * this booking" in the hold engine, then records the booking and its seats in
+ * PostgreSQL; if the record fails, the seats go back to the hold. A checkout racing the
+ * hold's deadline either moves every seat or finds the token gone (HOLD_EXPIRED).
+ */
+export class CheckoutService {
+  private readonly saga: PaymentSaga;
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly booking: BookingDeps,
+    private readonly deps: VenueDeps,
+  ) {
+    this.saga = new PaymentSaga(em, booking);
+  }
+
+  checkout(caller: Caller, data: CheckoutData): Promise<Booking> {
+    const principal = caller.require();
+    validateKey(data.idempotencyKey);
+    const guest = validateGuest(data.guest);
+    const paymentToken = data.paymentToken == null ? null : validatePaymentToken(data.paymentToken);
+    const details = data.details ?? null;
+    const scope: KeyScope = { principal: principal.sub, operation: 'checkout', key: data.idempotencyKey };
+    const hash = requestHash({ holdToken: data.holdToken, guest, paymentToken, details });
+    return this.saga.run(bookingLedger(this.deps), {
+      scope,
+      hash,
+      paymentToken,
+      hold: () => this.begin(principal.sub, data.holdToken, { guest, paymentToken, details }, scope),
+    });
+  }
+
+  private async begin(
+    owner: string,
+    token: string,
+    input: { guest: { name: string; email: string }; paymentToken: string | null; details: Record<string, unknown> | null },
+    scope: KeyScope,
+  ): Promise<Booking> {
+    const performanceId = performanceOf(token);
+    if (!performanceId) throw holdExpired();
+    const context = await loadPerformance(this.em, this.deps, performanceId).catch(() => {
+      throw holdExpired();
+    });
+    const now = this.deps.clock.now();
+    const { id } = context.performance;
+    const hold = await onSeats(this.em, this.deps, id, () => this.deps.engine.getHold(id, token, owner, now.getTime()));
+    if (!hold) throw holdExpired();
+    const errors = validateDetails(context.performance.detailsSchema, input.details);
+    if (errors.length > 0) {
+      throw new DomainError(ErrorCode.BAD_USER_INPUT, `details: ${errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ')}`, {
+        field: 'details',
+        detailsErrors: errors,
+      });
+    }
+    const total = view(context, hold).totalMinor;
+    if (total > 0 && input.paymentToken === null) throw badInput('paymentToken', 'is required: the hold costs money');
+
+    const bookingId = newId();
+    const begun = await onSeats(this.em, this.deps, id, () =>
+      this.deps.engine.beginCheckout(id, token, owner, now.getTime(), bookingId),
+    );
+    if (!begun.ok) throw holdExpired();
+    try {
+      return await this.record(context, begun.hold, bookingId, owner, input, scope, now);
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) {
+        // PostgreSQL has a live booking of one of these seats that the engine did not know
+        // of (it was rebuilt while that checkout ran): the seats are not this hold's to sell.
+        await this.deps.engine.settle(id, bookingId, begun.hold.seats, 'free', now.getTime()).catch(() => undefined);
+        throw new DomainError(ErrorCode.SOLD_OUT, 'Some of these seats were sold meanwhile', { unavailableSeatIds: [] });
+      }
+      await this.deps.engine.abortCheckout(id, begun.hold, bookingId, this.deps.clock.now().getTime()).catch((err: unknown) =>
+        this.deps.logger.warn({ err, bookingId }, 'could not give the seats back to the hold'),
+      );
+      throw error;
+    }
+  }
+
+  /** The PENDING booking with one item per seat at the price it was held at, and the key linked to it. */
+  private async record(
+    context: PerformanceContext,
+    hold: HoldInfo,
+    bookingId: string,
+    owner: string,
+    input: { guest: { name: string; email: string }; details: Record<string, unknown> | null },
+    scope: KeyScope,
+    now: Date,
+  ): Promise<Booking> {
+    const { performance } = context;
+    const held = view(context, hold);
+    return this.em.transactional(async (tx) => {
+      const booking = tx.create(Booking, {
+        id: bookingId,
+        kind: OfferingKind.PERFORMANCE,
+        offeringId: performance.id,
+        venue: context.venueId,
+        title: performance.title,
+        principal: owner,
+        guestName: input.guest.name,
+        guestEmail: input.guest.email,
+        details: input.details,
+        status: ReservationStatus.PENDING,
+        totalMinor: held.totalMinor,
+        currency: context.currency,
+        // Long enough for the gateway call; past it, the sweeper asks the gateway how it ended.
+        holdExpiresAt: new Date(now.getTime() + 2 * this.booking.settings.paymentTimeoutMs + 30_000),
+        createdAt: now,
+      });
+      held.items.forEach((item, position) =>
+        tx.create(BookingItem, {
+          booking,
+          position,
+          offeringId: performance.id,
+          seatId: item.seatId,
+          startsAt: item.startsAt,
+          endsAt: item.endsAt,
+          quantity: 1,
+          priceMinor: item.priceMinor,
+        }),
+      );
+      await tx.flush();
+      await linkKey(tx, scope, bookingId);
+      return booking;
+    });
+  }
+}

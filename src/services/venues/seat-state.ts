@@ -1,0 +1,76 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ReservationStatus } from '../../entities/booking/reservation.entity.js';
+import { BookingItem } from '../../entities/venues/booking-item.entity.js';
+import { SeatBlock } from '../../entities/venues/seat-block.entity.js';
+import { DomainError, ErrorCode } from '../common/errors.js';
+import type { LoadSnapshot, SeatRef } from './holds/hold-engine.js';
+import { parseSeatId } from './seating/layout.js';
+import type { VenueDeps } from './venue.deps.js';
+
+type NotLoaded = 'not_loaded' | { ok: false; reason: 'not_loaded' };
+
+const isNotLoaded = (value: unknown): value is NotLoaded =>
+  value === 'not_loaded' ||
+  (typeof value === 'object' && value !== null && (value as { reason?: unknown }).reason === 'not_loaded');
+
+/** The seat of a seat id, with its section (ids are validated against the chart before they get here). */
+export function seatRef(id: string): SeatRef {
+  return { id, section: parseSeatId(id)!.section };
+}
+
+/**
+ * Runs a hold-engine operation on a performance, rebuilding the performance's state
+ * from PostgreSQL first when the engine has lost it (Redis restarted empty): sold and
+ * pending seats from live booking items, blocked seats from seat_block. Open holds are
+ * not in PostgreSQL and are lost; their holders get HOLD_EXPIRED. An engine that cannot
+ * be reached answers BUSY: nothing changed, and the client may retry.
+ */
+export async function onSeats<T>(
+  em: EntityManager,
+  deps: VenueDeps,
+  performanceId: string,
+  operation: () => Promise<T>,
+): Promise<Exclude<T, NotLoaded>> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const result = await engineCall(operation);
+    if (!isNotLoaded(result)) return result as Exclude<T, NotLoaded>;
+    const snapshot = await recordedSeats(em, performanceId);
+    if (await engineCall(() => deps.engine.load(performanceId, snapshot))) {
+      deps.logger.warn(
+        { performanceId, sold: snapshot.sold.length, pending: snapshot.pending.length, blocked: snapshot.blocked.length },
+        'rebuilt seat state from PostgreSQL',
+      );
+    }
+  }
+  throw new DomainError(ErrorCode.BUSY, 'The seat engine is being rebuilt: retry shortly');
+}
+
+async function engineCall<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (error instanceof DomainError) throw error;
+    // Redis unreachable or restarting: nothing changed, so the client may simply retry.
+    throw new DomainError(ErrorCode.BUSY, 'Seat holds are briefly unavailable: retry shortly');
+  }
+}
+
+/** What PostgreSQL records of a performance's seats: the state a lost engine is rebuilt from. */
+export async function recordedSeats(em: EntityManager, performanceId: string): Promise<LoadSnapshot> {
+  const fork = em.fork();
+  const [items, blocks] = await Promise.all([
+    fork.find(
+      BookingItem,
+      { offeringId: performanceId, live: true, seatId: { $ne: null } },
+      { populate: ['booking'], fields: ['seatId', 'booking.id', 'booking.status'] },
+    ),
+    em.fork().find(SeatBlock, { performanceId }),
+  ]);
+  const snapshot: LoadSnapshot = { sold: [], pending: [], blocked: blocks.map((b) => seatRef(b.seatId)) };
+  for (const item of items) {
+    const unit = { seat: seatRef(item.seatId!), bookingId: item.booking.id };
+    if (item.booking.getEntity().status === ReservationStatus.PENDING) snapshot.pending.push(unit);
+    else snapshot.sold.push(unit);
+  }
+  return snapshot;
+}

@@ -1,0 +1,15 @@
+import type { Clock } from '../common/clock.js';
+import type { Logger } from '../common/logger.js';
+import type { HoldEngine } from './holds/hold-engine.js';
+import type { ChartCache } from './seating/chart-cache.js';
+
+/** What every venue operation shares: the hold engine, the charts' seat indexes, the clock. */
+export interface VenueDeps {
+  engine: HoldEngine;
+  charts: ChartCache;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** A hold never lasts more than this from its creation (seats.io's cap), however often it is extended. */
+export const MAX_HOLD_LIFETIME_MS = 120 * 60_000;
