@@ -18,34 +18,54 @@ import { buildAppSchema, printAppSchema } from '../../src/app/schema.js';
 import { openTestDatabase, testConfig } from '../helpers/server.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const vendoredContract = path.join(root, 'contract/core.graphql');
+/** The parts of the contract this server serves: the hotels (core) and the venues. */
+const CONTRACT_FILES = ['core.graphql', 'venues.graphql'];
+const vendored = (file: string) => path.join(root, 'contract', file);
 /** The steering copy; present beside the repository in CI and on the team's machines. */
-const sharedContract = path.resolve(root, '../shared/contract/core.graphql');
+const shared = (file: string) => path.resolve(root, '../shared/contract', file);
+
+/**
+ * What venues.graphql describes that is not built yet: timed-entry exhibitions and
+ * restaurant tables (the next issue, on the same hold engine). Everything else of it
+ * must be served as written; this list only shrinks.
+ */
+const NOT_YET_BUILT = new Set([
+  'Exhibition', 'TimeSlot', 'OpeningHours', 'DiningTable', 'Restaurant', 'DiningSlot', 'TableBusy', 'Interval',
+  'TimeSlotsChange', 'DiningChange', 'CreateExhibitionInput', 'UpdateExhibitionInput', 'SetTimeSlotsInput',
+  'OpeningHoursInput', 'CreateRestaurantInput', 'UpdateRestaurantInput', 'CreateDiningTableInput',
+  'UpdateDiningTableInput', 'HoldTimedEntryInput', 'HoldTableInput',
+  'Venue.exhibitions', 'Venue.restaurants', 'Query.exhibition', 'Query.restaurant',
+  'Mutation.createExhibition', 'Mutation.updateExhibition', 'Mutation.setTimeSlots', 'Mutation.createRestaurant',
+  'Mutation.updateRestaurant', 'Mutation.createDiningTable', 'Mutation.updateDiningTable', 'Mutation.deleteDiningTable',
+  'Mutation.holdTimedEntry', 'Mutation.holdTable', 'Subscription.timeSlotsChanged', 'Subscription.diningAvailabilityChanged',
+]);
 
 let schema: GraphQLSchema;
 let contract: GraphQLSchema;
 
 beforeAll(async () => {
   schema = await buildAppSchema();
-  contract = buildSchema(readFileSync(vendoredContract, 'utf8'));
+  contract = buildSchema(CONTRACT_FILES.map((file) => readFileSync(vendored(file), 'utf8')).join('\n'));
 });
 
 it('schema.graphql is the printed schema of the code (run npm run print-schema)', () => {
   expect(readFileSync(path.join(root, 'schema.graphql'), 'utf8')).toBe(printAppSchema(schema));
 });
 
-it('the vendored contract is the steering copy', () => {
-  if (existsSync(sharedContract)) {
-    expect(readFileSync(vendoredContract, 'utf8')).toBe(readFileSync(sharedContract, 'utf8'));
+it.each(CONTRACT_FILES)('the vendored %s is the steering copy', (file) => {
+  if (existsSync(shared(file))) {
+    expect(readFileSync(vendored(file), 'utf8')).toBe(readFileSync(shared(file), 'utf8'));
   } else {
     // A clone on its own has only the vendored copy; it must still be the contract.
-    expect(readFileSync(vendoredContract, 'utf8')).toContain('type Query');
+    expect(readFileSync(vendored(file), 'utf8')).toMatch(/type Query|extend type Query/);
   }
 });
 
 describe('the contract', () => {
   const contractTypes = () =>
-    Object.values(contract.getTypeMap()).filter((type) => !type.name.startsWith('__') && !isBuiltIn(type));
+    Object.values(contract.getTypeMap()).filter(
+      (type) => !type.name.startsWith('__') && !isBuiltIn(type) && !NOT_YET_BUILT.has(type.name),
+    );
 
   it('every type exists with the same kind', () => {
     const problems = contractTypes().flatMap((type) => {
@@ -71,9 +91,9 @@ function compareMembers(type: GraphQLNamedType, ours: GraphQLNamedType | null | 
   if ((isObjectType(type) && isObjectType(ours)) || (isInputObjectType(type) && isInputObjectType(ours))) {
     const ourFields = ours.getFields() as Record<string, GraphQLField<unknown, unknown> | GraphQLInputField>;
     const theirFields = type.getFields() as Record<string, GraphQLField<unknown, unknown> | GraphQLInputField>;
-    return Object.values(theirFields).flatMap((field) =>
-      compareField(`${type.name}.${field.name}`, field, ourFields[field.name]),
-    );
+    return Object.values(theirFields)
+      .filter((field) => !NOT_YET_BUILT.has(`${type.name}.${field.name}`))
+      .flatMap((field) => compareField(`${type.name}.${field.name}`, field, ourFields[field.name]));
   }
   return [];
 }

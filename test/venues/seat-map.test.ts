@@ -202,6 +202,31 @@ describe('blocking seats', () => {
     expect(await blockRows(performance.id)).toBe(0);
   });
 
+  it('undoes the engine step when the record cannot be written, and takes a record that is already there', async () => {
+    const { performance } = await seatedPerformance(server.client, admin);
+    const connection = server.orm.em.getConnection();
+    const name = `seat_block_fails_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+    await connection.execute(`create function ${name}() returns trigger language plpgsql as $$
+      begin if new.performance_id = '${performance.id}' then raise exception 'refused by test'; end if; return new; end $$`);
+    await connection.execute(`create trigger ${name} before insert on seat_block for each row execute function ${name}()`);
+    try {
+      const failed = await block(performance.id, ['ORCH-R2-3', 'ORCH-R2-4'], true);
+      expect(errorCode(failed)).toBe('INTERNAL_SERVER_ERROR');
+    } finally {
+      await connection.execute(`drop trigger ${name} on seat_block`);
+      await connection.execute(`drop function ${name}()`);
+    }
+    const map = await seatMap(performance.id);
+    expect(map.seats.every((seat) => seat.status === 'FREE')).toBe(true);
+    expect(map.available).toBe(46);
+
+    // PostgreSQL says blocked where the engine says FREE (an undo that failed): blocking agrees with it.
+    await server.orm.em.fork().insert(SeatBlock, { performanceId: performance.id, seatId: 'ORCH-R2-3' });
+    expect((await block(performance.id, ['ORCH-R2-3', 'ORCH-R2-4'], true)).errors).toBeUndefined();
+    expect(await blockRows(performance.id)).toBe(2);
+    expect((await seatMap(performance.id, { status: 'BLOCKED' })).seats.map((s) => s.seatId)).toEqual(['ORCH-R2-3', 'ORCH-R2-4']);
+  });
+
   it('keeps blocked seats when the engine loses its state: they are rebuilt from PostgreSQL', async () => {
     const { performance } = await seatedPerformance(server.client, admin);
     expect((await block(performance.id, ['BAL-R1-3'], true)).errors).toBeUndefined();

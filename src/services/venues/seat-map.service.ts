@@ -170,7 +170,13 @@ export class SeatMapService {
         if (blocked) {
           await this.engineBlock(performanceId, seats, true);
           engineChanged = true;
-          await tx.insertMany(SeatBlock, seatIds.map((seatId) => ({ performanceId, seatId })));
+          // A row already there (left by an undo that failed) is the record agreeing: keep it.
+          await tx
+            .createQueryBuilder(SeatBlock)
+            .insert(seatIds.map((seatId) => ({ performanceId, seatId })))
+            .onConflict(['performanceId', 'seatId'])
+            .ignore()
+            .execute();
         } else {
           await tx.nativeDelete(SeatBlock, { performanceId, seatId: { $in: seatIds } });
           await this.engineBlock(performanceId, seats, false);

@@ -108,27 +108,10 @@ export class VenueCatalogService {
     return venueIds.map((id) => charts.filter((chart) => chart.venue.id === id));
   });
 
-  /** Venue.performances: per venue, one page; the venues asking the same page are read together. */
-  private readonly performancePages = new DataLoader<{ venueId: string; query: PerformancePageQuery }, Performance[], string>(
-    async (keys) => {
-      const byQuery = new Map<string, { query: PerformancePageQuery; venueIds: string[] }>();
-      for (const { venueId, query } of keys) {
-        const group = byQuery.get(JSON.stringify(query)) ?? { query, venueIds: [] };
-        group.venueIds.push(venueId);
-        byQuery.set(JSON.stringify(query), group);
-      }
-      const pages = new Map<string, Performance[]>();
-      for (const [queryKey, { query, venueIds }] of byQuery) {
-        const rows = await performancePages(this.em, venueIds, query);
-        const loaded = rows.length ? await this.em.find(Performance, { id: { $in: rows.map((row) => row.id) } }) : [];
-        const found = new Map(loaded.map((performance) => [performance.id, performance]));
-        for (const venueId of venueIds) pages.set(`${venueId}|${queryKey}`, []);
-        for (const row of rows) pages.get(`${row.venue_id}|${queryKey}`)!.push(found.get(row.id)!);
-      }
-      return keys.map(({ venueId, query }) => pages.get(`${venueId}|${JSON.stringify(query)}`)!);
-    },
-    { cacheKeyFn: ({ venueId, query }) => `${venueId}|${JSON.stringify(query)}` },
-  );
+  /** Venue.performances: per venue, one page; the venues asking for the same page are read together. */
+  private readonly performancePages = new DataLoader<PageKey, Performance[], string>((keys) => this.readPages(keys), {
+    cacheKeyFn: pageKeyOf,
+  });
 
   constructor(
     private readonly em: EntityManager,
@@ -169,7 +152,8 @@ export class VenueCatalogService {
    */
   async performancesOf(venue: Venue, page: PerformancePageRequest): Promise<Page<Performance>> {
     const size = pageSize(page.first);
-    const after = page.after == null ? null : parsePerformanceKey(decodeCursor(page.after, (key) => parsePerformanceKey(key) !== null));
+    const after =
+      page.after == null ? null : parsePerformanceKey(decodeCursor(page.after, (key) => parsePerformanceKey(key) !== null));
     const query: PerformancePageQuery = { from: page.from ?? null, to: page.to ?? null, after, limit: size + 1 };
     const rows = await this.performancePages.load({ venueId: venue.id, query });
     return toPage(rows, size, (performance) => encodeCursor(performanceKey(performance)));
@@ -313,6 +297,26 @@ export class VenueCatalogService {
     return validatePrices(prices, chart.categories, venue.currency);
   }
 
+  /** One statement for the ids of every page asked with the same bounds, one for their rows. */
+  private async readPages(keys: readonly PageKey[]): Promise<Performance[][]> {
+    const byQuery = new Map<string, { query: PerformancePageQuery; venueIds: string[] }>();
+    for (const { venueId, query } of keys) {
+      const queryKey = JSON.stringify(query);
+      const group = byQuery.get(queryKey) ?? { query, venueIds: [] };
+      group.venueIds.push(venueId);
+      byQuery.set(queryKey, group);
+    }
+    const pages = new Map<string, Performance[]>();
+    for (const { query, venueIds } of byQuery.values()) {
+      const rows = await performancePages(this.em, venueIds, query);
+      const loaded = rows.length ? await this.em.find(Performance, { id: { $in: rows.map((row) => row.id) } }) : [];
+      const byId = new Map(loaded.map((performance) => [performance.id, performance]));
+      for (const venueId of venueIds) pages.set(pageKeyOf({ venueId, query }), []);
+      for (const row of rows) pages.get(pageKeyOf({ venueId: row.venue_id, query }))!.push(byId.get(row.id)!);
+    }
+    return keys.map((key) => pages.get(pageKeyOf(key))!);
+  }
+
   /** A chart of this venue, or BAD_USER_INPUT on seatingChartId (unknown ids and other venues' charts alike). */
   private async chartOfVenue(venue: Venue, chartId: string): Promise<ChartIndex> {
     const ofVenue = isId(chartId) && (await this.em.count(SeatingChart, { id: chartId, venue: venue.id })) === 1;
@@ -320,6 +324,13 @@ export class VenueCatalogService {
     return this.deps.charts.get(this.em.fork(), chartId);
   }
 }
+
+interface PageKey {
+  venueId: string;
+  query: PerformancePageQuery;
+}
+
+const pageKeyOf = ({ venueId, query }: PageKey) => `${venueId}|${JSON.stringify(query)}`;
 
 /** Performances page by (startsAt, id): the cursor is both. */
 const performanceKey = (performance: Performance) => `${performance.startsAt.toISOString()}|${performance.id}`;

@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DEFAULT_BOOKING_SETTINGS, type SagaStep } from '../../src/services/booking/booking.deps.js';
+import { auditVenueInvariants } from '../../src/services/venues/audit.js';
+import { ManualClock } from '../helpers/clock.js';
+import { errorCode } from '../helpers/graphql.js';
+import { CHECKOUT, checkoutInput, holdSeats, seatStates } from '../helpers/holds.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { seatedPerformance } from '../helpers/venues.js';
+
+/**
+ * Checkout runs the hotel's saga: a crash between any two steps ends consistent once
+ * the sweeper has run (seats, bookings and money agree: invariants 6, 7 and 9), and a
+ * retry with the same key finishes the work instead of doing it twice.
+ */
+const LEASE_MS = 200;
+const clock = new ManualClock();
+let server: TestServer;
+/** A second instance on the same database and hold engine, that dies after `crashAfter`. */
+let crashy: TestServer;
+let crashAfter: SagaStep | undefined;
+let admin: string;
+let guest: string;
+
+beforeAll(async () => {
+  server = await startTestServer({ booking: { holdTtlMs: 60_000, paymentTimeoutMs: 200, sweepIntervalMs: 0 } }, { booking: { clock } });
+  crashy = await startTestServer(
+    { booking: server.config.booking },
+    {
+      orm: server.orm,
+      venues: { engine: server.app.holds },
+      booking: {
+        clock,
+        settings: { idempotency: { ...DEFAULT_BOOKING_SETTINGS.idempotency, leaseMs: LEASE_MS } },
+        afterStep: (step) => {
+          if (step === crashAfter) throw new Error(`simulated crash after ${step}`);
+        },
+      },
+    },
+  );
+  admin = await server.token({ sub: 'admin-checkout-crash', role: 'admin' });
+  guest = await server.token({ sub: `guest-${randomUUID()}`, role: 'guest' });
+});
+
+afterAll(async () => {
+  await crashy.app.stop();
+  await server.stop();
+});
+
+/** Holds two seats and checks out on the crashing instance, which dies after `step`; then a sweep ten minutes later. */
+async function crashAt(step: SagaStep) {
+  const { venue, performance } = await seatedPerformance(server.client, admin);
+  const hold = await holdSeats(server.client, guest, performance.id, ['ORCH-R1-1', 'ORCH-R1-2']);
+  const input = checkoutInput(hold.token);
+  crashAfter = step;
+  try {
+    expect(errorCode(await crashy.client.request(CHECKOUT, { input }, guest))).toBe('INTERNAL_SERVER_ERROR');
+  } finally {
+    crashAfter = undefined;
+  }
+  await server.app.sweeper.runOnce(clock.in(10 * 60_000), { venueIds: [venue.id] });
+  const bookings = await server.orm.em
+    .fork()
+    .getConnection()
+    .execute<{ id: string; status: string }[]>(`select id, status from booking where offering_id = ? order by id`, [performance.id]);
+  const charges = await server.orm.em
+    .fork()
+    .getConnection()
+    .execute<{ status: string }[]>(
+      `select c.status from test_gateway_charge c join booking b on c.idempotency_key = b.id::text where b.offering_id = ?`,
+      [performance.id],
+    );
+  const seats = async () => {
+    const states = await seatStates(server.client, performance.id);
+    return [states.get('ORCH-R1-1'), states.get('ORCH-R1-2')];
+  };
+  const audit = async () =>
+    (await auditVenueInvariants(server.orm.em.fork(), server.app.holds, { performanceIds: [performance.id], now: clock.now() })).flatMap(
+      (r) => r.violations,
+    );
+  return { input, hold, bookings, charges: charges.map((c) => c.status), seats, audit, performance };
+}
+
+describe('a crash after a checkout step ends consistent', () => {
+  it('after claimed: nothing happened; a retry once the lease has passed checks out', async () => {
+    const { input, bookings, seats, audit } = await crashAt('claimed');
+    expect(bookings).toEqual([]);
+    expect(await seats()).toEqual(['HELD', 'HELD']);
+    clock.advance(LEASE_MS + 1);
+    const retry = await server.client.request(CHECKOUT, { input }, guest);
+    expect(retry.data?.checkout.status).toBe('CONFIRMED');
+    expect(await seats()).toEqual(['SOLD', 'SOLD']);
+    expect(await audit()).toEqual([]);
+  });
+
+  it('after held: the sweeper finds no charge, expires the booking and frees the seats', async () => {
+    const { bookings, charges, seats, audit } = await crashAt('held');
+    expect(bookings.map((b) => b.status)).toEqual(['EXPIRED']);
+    expect(charges).toEqual([]);
+    expect(await seats()).toEqual(['FREE', 'FREE']);
+    expect(await audit()).toEqual([]);
+  });
+
+  it('after charged: the sweeper finds the payment and confirms; the seats are SOLD', async () => {
+    const { bookings, charges, seats, audit } = await crashAt('charged');
+    expect(bookings.map((b) => b.status)).toEqual(['CONFIRMED']);
+    expect(charges).toEqual(['succeeded']);
+    expect(await seats()).toEqual(['SOLD', 'SOLD']);
+    expect(await audit()).toEqual([]);
+  });
+
+  it('after finalized: CONFIRMED, and a retry with the key answers it without a second charge', async () => {
+    const { input, bookings, seats, audit, performance } = await crashAt('finalized');
+    expect(bookings.map((b) => b.status)).toEqual(['CONFIRMED']);
+    clock.advance(LEASE_MS + 1);
+    const retry = await server.client.request(CHECKOUT, { input }, guest);
+    expect(retry.data?.checkout).toMatchObject({ id: bookings[0].id, status: 'CONFIRMED' });
+    const charges = await server.orm.em
+      .fork()
+      .getConnection()
+      .execute(`select count(*)::int as n from test_gateway_charge c join booking b on c.idempotency_key = b.id::text where b.offering_id = ?`, [performance.id]);
+    expect(charges[0].n).toBe(1);
+    expect(await seats()).toEqual(['SOLD', 'SOLD']);
+    expect(await audit()).toEqual([]);
+  });
+});
