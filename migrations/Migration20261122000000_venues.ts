@@ -26,11 +26,12 @@ export class Migration20261122000000_venues extends Migration {
 
     this.addSql(`create table "seat_block" ("performance_id" uuid not null, "seat_id" varchar(64) not null, primary key ("performance_id", "seat_id"));`);
 
-    this.addSql(`create table "booking" ("id" uuid not null, "kind" text not null, "offering_id" uuid not null, "venue_id" uuid not null, "title" varchar(200) not null, "principal" varchar(255) not null, "guest_name" varchar(200) not null, "guest_email" varchar(320) not null, "details" jsonb null, "status" text not null, "total_minor" bigint not null, "currency" varchar(3) not null, "hold_expires_at" timestamptz null, "refund_due" boolean not null default false, "cancel_reason" text null, "version" int not null default 1, "created_at" timestamptz not null, "updated_at" timestamptz not null, primary key ("id"));`);
+    this.addSql(`create table "booking" ("id" uuid not null, "kind" text not null, "offering_id" uuid not null, "venue_id" uuid not null, "title" varchar(200) not null, "principal" varchar(255) not null, "guest_name" varchar(200) not null, "guest_email" varchar(320) not null, "details" jsonb null, "status" text not null, "total_minor" bigint not null, "currency" varchar(3) not null, "hold_expires_at" timestamptz null, "refund_due" boolean not null default false, "cancel_reason" text null, "seats_synced" boolean not null default true, "version" int not null default 1, "created_at" timestamptz not null, "updated_at" timestamptz not null, primary key ("id"));`);
     this.addSql(`create index "booking_offering_id_idx" on "booking" ("offering_id");`);
     this.addSql(`create index "booking_status_hold_idx" on "booking" ("status", "hold_expires_at");`);
     this.addSql(`create index "booking_venue_id_id_idx" on "booking" ("venue_id", "id");`);
     this.addSql(`create index "booking_principal_id_idx" on "booking" ("principal", "id");`);
+    this.addSql(`create index "booking_seats_unsynced_idx" on "booking" ("id") where not seats_synced;`);
     this.addSql(`alter table "booking" add constraint "booking_venue_id_foreign" foreign key ("venue_id") references "venue" ("id") on delete restrict;`);
     this.addSql(`alter table "booking" add constraint "booking_kind_check" check ("kind" in ('PERFORMANCE', 'EXHIBITION', 'RESTAURANT'));`);
     this.addSql(`alter table "booking" add constraint "booking_status_check" check ("status" in ('PENDING', 'CONFIRMED', 'CANCELLED', 'EXPIRED', 'REJECTED', 'REFUNDED'));`);

@@ -19,8 +19,9 @@ import { Venue } from './venue.entity.js';
 @Index({ name: 'booking_venue_id_id_idx', properties: ['venue', 'id'] })
 @Index({ name: 'booking_status_hold_idx', properties: ['status', 'holdExpiresAt'] })
 @Index({ name: 'booking_offering_id_idx', properties: ['offeringId'] })
+@Index({ name: 'booking_seats_unsynced_idx', expression: 'create index "booking_seats_unsynced_idx" on "booking" ("id") where not seats_synced' })
 export class Booking {
-  [OptionalProps]?: 'version' | 'createdAt' | 'updatedAt' | 'refundDue' | 'cancelReason' | 'details' | 'holdExpiresAt';
+  [OptionalProps]?: 'version' | 'createdAt' | 'updatedAt' | 'refundDue' | 'cancelReason' | 'details' | 'holdExpiresAt' | 'seatsSynced';
 
   @Field(() => ID)
   @PrimaryKey({ type: 'uuid' })
@@ -73,6 +74,13 @@ export class Booking {
 
   @Property({ type: 'text', nullable: true })
   cancelReason: string | null = null;
+
+  /**
+   * False from a status change until the hold engine's seats follow it (SOLD, or FREE).
+   * The sweeper finishes what a failed or interrupted follow-up left (Redis down, a crash).
+   */
+  @Property({ type: 'boolean' })
+  seatsSynced: boolean = true;
 
   @Field(() => Int)
   @Property({ version: true })

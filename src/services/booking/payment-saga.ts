@@ -46,6 +46,11 @@ export interface PaymentLedger<T extends Payable> {
   refundsDue(em: EntityManager, limit: number, scope?: SweepScope): Promise<string[]>;
   /** Marks a refund as paid back. */
   refunded(em: EntityManager, id: string): Promise<void>;
+  /**
+   * Finishes follow-ups outside PostgreSQL that a failure interrupted (the venue's seats
+   * in the hold engine after a status change); answers how many it finished.
+   */
+  resync?(em: EntityManager, limit: number, scope?: SweepScope): Promise<number>;
 }
 
 /** Limits a sweep to some hotels or venues (staff settling their own, tests sharing a database). */

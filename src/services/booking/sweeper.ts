@@ -11,6 +11,8 @@ export interface SweepReport {
   confirmed: number;
   expired: number;
   refunded: number;
+  /** Follow-ups outside PostgreSQL finished (a venue booking's seats in the hold engine). */
+  resynced: number;
   purgedKeys: number;
 }
 
@@ -60,7 +62,7 @@ export class Sweeper {
 
   private async sweep(now: Date, scope?: SweepScope): Promise<SweepReport> {
     const em = this.em.fork();
-    const report: SweepReport = { confirmed: 0, expired: 0, refunded: 0, purgedKeys: 0 };
+    const report: SweepReport = { confirmed: 0, expired: 0, refunded: 0, resynced: 0, purgedKeys: 0 };
     for (const ledger of this.ledgers) {
       for (const id of await ledger.dueIds(em, now, BATCH, scope)) {
         const outcome = await this.settle(em.fork(), ledger, id, now);
@@ -72,13 +74,16 @@ export class Sweeper {
           report.refunded++;
         }
       }
+      report.resynced += (await ledger.resync?.(em, BATCH, scope)) ?? 0;
     }
     if (!scope) {
       report.purgedKeys = await new IdempotencyKeys(em, this.deps.settings.idempotency, this.deps.clock).purgeExpired(now);
       // Published events live on in the Redis stream; the outbox keeps a day for inspection.
       await purgePublished(em, new Date(now.getTime() - 86_400_000));
     }
-    if (report.confirmed + report.expired + report.refunded > 0) this.deps.logger.info(report, 'sweep settled bookings');
+    if (report.confirmed + report.expired + report.refunded + report.resynced > 0) {
+      this.deps.logger.info(report, 'sweep settled bookings');
+    }
     return report;
   }
 

@@ -5,7 +5,7 @@ import { Booking } from '../../../entities/venues/booking.entity.js';
 import { BookingItem } from '../../../entities/venues/booking-item.entity.js';
 import type { PaymentLedger } from '../../booking/payment-saga.js';
 import { onSeats, seatRef } from '../seat-state.js';
-import { claimExpiredBooking } from './booking.store.js';
+import { claimExpiredBooking, markSeatsSynced } from './booking.store.js';
 import type { VenueDeps } from '../venue.deps.js';
 
 const holds = (status: ReservationStatus) => (HOLDING_STATUSES as readonly ReservationStatus[]).includes(status);
@@ -32,6 +32,7 @@ export async function transitionBooking(
   }
   booking.status = change.to;
   booking.holdExpiresAt = null;
+  booking.seatsSynced = false;
   Object.assign(booking, change.changes ?? {});
   await tx.flush();
   return { moved: true, booking };
@@ -43,8 +44,8 @@ export async function transitionBooking(
  * the engine is unreachable the seats stay pending there and the reconciler settles
  * them (`npm run audit` reports them meanwhile).
  */
-export async function syncSeats(em: EntityManager, deps: VenueDeps, booking: Booking): Promise<void> {
-  if (booking.status === ReservationStatus.PENDING) return;
+export async function syncSeats(em: EntityManager, deps: VenueDeps, booking: Booking): Promise<boolean> {
+  if (booking.status === ReservationStatus.PENDING) return true;
   const items = await em.fork().find(BookingItem, { booking: booking.id, seatId: { $ne: null } }, { fields: ['seatId'] });
   const seats = items.map((item) => seatRef(item.seatId!));
   const outcome = booking.status === ReservationStatus.CONFIRMED ? 'sold' : 'free';
@@ -53,8 +54,12 @@ export async function syncSeats(em: EntityManager, deps: VenueDeps, booking: Boo
       deps.engine.settle(booking.offeringId, booking.id, seats, outcome, deps.clock.now().getTime()),
     );
   } catch (err) {
-    deps.logger.warn({ err, bookingId: booking.id }, 'seats not settled in the hold engine; the reconciler will');
+    deps.logger.warn({ err, bookingId: booking.id }, 'seats not settled in the hold engine; the sweeper will retry');
+    return false;
   }
+  // Only if the status is still the one followed: a later change leaves it for its own follow-up.
+  await markSeatsSynced(em, booking.id, booking.status);
+  return true;
 }
 
 /** Venue bookings, as the payment saga and the sweeper see them. */
@@ -96,6 +101,15 @@ export function bookingLedger(deps: VenueDeps): PaymentLedger<Booking> {
 
     async refunded(em, id) {
       await em.nativeUpdate(Booking, { id }, { refundDue: false });
+    },
+
+    async resync(em, limit, scope) {
+      if (scope && !scope.venueIds) return 0;
+      const inScope = scope?.venueIds ? { venue: { $in: [...scope.venueIds] } } : {};
+      const unsynced = await em.find(Booking, { seatsSynced: false, ...inScope }, { limit });
+      let synced = 0;
+      for (const booking of unsynced) if (await syncSeats(em, deps, booking)) synced++;
+      return synced;
     },
   };
 }

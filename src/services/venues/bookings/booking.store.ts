@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { ReservationStatus } from '../../../entities/booking/reservation.entity.js';
-import { column, pgArray, query, sql } from '../../common/sql.js';
+import { column, execute, pgArray, query, sql } from '../../common/sql.js';
 
 /**
  * Claims a PENDING booking whose payment deadline passed before `now`, for one sweeper:
@@ -81,5 +81,17 @@ export function stalePendingBookings(em: EntityManager, before: Date, performanc
          where status = ${ReservationStatus.PENDING} and hold_expires_at < ${before.toISOString()}::timestamptz
            and offering_id = ${auditedPerformances(performanceIds)}`,
     z.object({ id: column.uuid }),
+  );
+}
+
+/**
+ * Marks a booking's seats as following its status, if the status is still `status`.
+ * Bookkeeping, not a change a client made: the version stays.
+ */
+export async function markSeatsSynced(em: EntityManager, bookingId: string, status: ReservationStatus): Promise<void> {
+  await execute(
+    em,
+    'venues.markSeatsSynced',
+    sql`update booking set seats_synced = true where id = ${bookingId}::uuid and status = ${status}`,
   );
 }
