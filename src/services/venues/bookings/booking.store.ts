@@ -95,3 +95,15 @@ export async function markSeatsSynced(em: EntityManager, bookingId: string, stat
     sql`update booking set seats_synced = true where id = ${bookingId}::uuid and status = ${status}`,
   );
 }
+
+/** Which of these ids are performances of this database (a Redis may serve more than one, as in tests). */
+export async function knownPerformances(em: EntityManager, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await query(
+    em,
+    'venues.audit.knownPerformances',
+    sql`select id from performance where id = any(${pgArray(ids)}::uuid[])`,
+    z.object({ id: column.uuid }),
+  );
+  return rows.map((row) => row.id);
+}
