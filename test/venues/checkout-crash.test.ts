@@ -124,3 +124,72 @@ describe('a crash after a checkout step ends consistent', () => {
     expect(await audit()).toEqual([]);
   });
 });
+
+describe('the hold engine failing inside checkout', () => {
+  /** A server whose hold engine fails beginCheckout as told: before reaching the engine, or after (the reply lost). */
+  let failing: 'before' | 'after' | undefined;
+  let flaky: TestServer;
+
+  beforeAll(async () => {
+    const engine = server.app.holds;
+    const faulty = new Proxy(engine, {
+      get(target, property, receiver) {
+        if (property !== 'beginCheckout') return Reflect.get(target, property, receiver);
+        return async (...args: Parameters<typeof engine.beginCheckout>) => {
+          if (failing === 'before') throw new Error('connection refused');
+          const answer = await target.beginCheckout(...args);
+          if (failing === 'after') throw new Error('connection reset');
+          return answer;
+        };
+      },
+    });
+    flaky = await startTestServer({ booking: server.config.booking }, { orm: server.orm, venues: { engine: faulty }, booking: { clock } });
+  });
+
+  afterAll(() => flaky.app.stop());
+
+  async function attempt(how: 'before' | 'after') {
+    const { venue, performance } = await seatedPerformance(server.client, admin);
+    const hold = await holdSeats(server.client, guest, performance.id, ['BAL-R1-1', 'BAL-R1-2']);
+    const input = checkoutInput(hold.token);
+    failing = how;
+    try {
+      expect(errorCode(await flaky.client.request(CHECKOUT, { input }, guest))).toBe('BUSY');
+    } finally {
+      failing = undefined;
+    }
+    const seats = async () => {
+      const states = await seatStates(server.client, performance.id);
+      return [states.get('BAL-R1-1'), states.get('BAL-R1-2')];
+    };
+    return { venue, performance, input, seats };
+  }
+
+  it('unreachable before the seats moved: BUSY, the hold stands, and a retry with the key checks out', async () => {
+    const { performance, input, seats } = await attempt('before');
+    expect(await seats()).toEqual(['HELD', 'HELD']);
+    const retry = await flaky.client.request(CHECKOUT, { input }, guest);
+    expect(retry.data?.checkout.status).toBe('CONFIRMED');
+    expect(await seats()).toEqual(['SOLD', 'SOLD']);
+    const bookings = await server.orm.em
+      .fork()
+      .getConnection()
+      .execute<{ status: string }[]>(`select status from booking where offering_id = ? order by id`, [performance.id]);
+    // The attempt that failed is kept, EXPIRED, holding nothing.
+    expect(bookings.map((b) => b.status)).toEqual(['EXPIRED', 'CONFIRMED']);
+    const audit = await auditVenueInvariants(server.orm.em.fork(), server.app.holds, { performanceIds: [performance.id], now: clock.now() });
+    expect(audit.flatMap((r) => r.violations)).toEqual([]);
+  });
+
+  it('the reply lost after the seats moved: BUSY, and the sweeper frees the seats of the given-up booking', async () => {
+    const { venue, performance, input, seats } = await attempt('after');
+    expect(await seats()).toEqual(['HELD', 'HELD']);
+    const report = await server.app.sweeper.runOnce(clock.now(), { venueIds: [venue.id] });
+    expect(report.resynced).toBe(1);
+    expect(await seats()).toEqual(['FREE', 'FREE']);
+    // The hold was spent by the attempt: a retry with the key is told so.
+    expect(errorCode(await flaky.client.request(CHECKOUT, { input }, guest))).toBe('HOLD_EXPIRED');
+    const audit = await auditVenueInvariants(server.orm.em.fork(), server.app.holds, { performanceIds: [performance.id], now: clock.now() });
+    expect(audit.flatMap((r) => r.violations)).toEqual([]);
+  });
+});

@@ -90,6 +90,15 @@ export async function linkKey(em: EntityManager, scope: KeyScope, reservationId:
   await execute(em, 'idempotency.linkKey', keyLink(scope, reservationId));
 }
 
+/** Undoes `linkKey` when the record it pointed at was given up, so the key's claim can be released. */
+export async function unlinkKey(em: EntityManager, scope: KeyScope, reservationId: string): Promise<void> {
+  await execute(
+    em,
+    'idempotency.unlinkKey',
+    sql`update idempotency_key set reservation_id = null where ${ofKey(scope)} and reservation_id = ${reservationId}::uuid`,
+  );
+}
+
 export async function recordOutcome(em: EntityManager, scope: KeyScope, outcome: KeyOutcome): Promise<void> {
   await execute(em, 'idempotency.recordOutcome', keyOutcome(scope, outcome));
 }

@@ -162,6 +162,9 @@ export class SeatMapService {
   }
 
   private async recordWithEngine(performanceId: string, seats: SeatRef[], blocked: boolean): Promise<void> {
+    // Rebuilt first, if the engine lost it: the rebuild reads PostgreSQL outside the
+    // transaction below, which the embedded database (one connection) would never answer.
+    await this.counts(performanceId);
     let engineChanged = false;
     try {
       await this.em.fork().transactional(async (tx) => {

@@ -107,3 +107,15 @@ export async function knownPerformances(em: EntityManager, ids: readonly string[
   );
   return rows.map((row) => row.id);
 }
+
+/** Which of these seats of a performance are in a live booking. */
+export async function soldElsewhere(em: EntityManager, performanceId: string, seatIds: readonly string[]): Promise<string[]> {
+  const rows = await query(
+    em,
+    'venues.soldElsewhere',
+    sql`select seat_id from booking_item
+         where offering_id = ${performanceId}::uuid and live and seat_id = any(${pgArray(seatIds)}::text[])`,
+    z.object({ seat_id: column.text }),
+  );
+  return rows.map((row) => row.seat_id);
+}

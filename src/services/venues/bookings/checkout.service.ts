@@ -7,11 +7,11 @@ import { BookingItem } from '../../../entities/venues/booking-item.entity.js';
 import { OfferingKind } from '../../../entities/venues/offering.js';
 import type { BookingDeps } from '../../booking/booking.deps.js';
 import { requestHash, validateKey, type KeyScope } from '../../booking/idempotency.js';
-import { linkKey } from '../../booking/idempotency.store.js';
+import { linkKey, unlinkKey } from '../../booking/idempotency.store.js';
 import { PaymentSaga } from '../../booking/payment-saga.js';
 import { validateGuest, validatePaymentToken } from '../../booking/reserve.saga.js';
 import type { Caller } from '../../common/caller.js';
-import { badInput, DomainError, ErrorCode } from '../../common/errors.js';
+import { badInput, DomainError, ErrorCode, invalidState } from '../../common/errors.js';
 import { validateDetails } from '../details.js';
 import type { HoldInfo } from '../holds/hold-engine.js';
 import { holdExpired, view } from '../holds/hold.service.js';
@@ -19,7 +19,8 @@ import { performanceOf } from '../holds/hold-token.js';
 import { loadPerformance, type PerformanceContext } from '../holds/performance-context.js';
 import { onSeats } from '../seat-state.js';
 import type { VenueDeps } from '../venue.deps.js';
-import { bookingLedger } from './booking-ledger.js';
+import { bookingLedger, transitionBooking } from './booking-ledger.js';
+import { soldElsewhere } from './booking.store.js';
 
 export interface CheckoutData {
   holdToken: string;
@@ -88,25 +89,52 @@ export class CheckoutService {
     const total = view(context, hold).totalMinor;
     if (total > 0 && input.paymentToken === null) throw badInput('paymentToken', 'is required: the hold costs money');
 
+    // The record first, then the seats: a crash between the two leaves a PENDING booking
+    // that the sweeper settles like any other (no charge: EXPIRED), never seats the engine
+    // keeps for a booking nobody knows of.
     const bookingId = newId();
-    const begun = await onSeats(this.em, this.deps, id, () =>
-      this.deps.engine.beginCheckout(id, token, owner, now.getTime(), bookingId),
-    );
-    if (!begun.ok) throw holdExpired();
+    const booking = await this.record(context, hold, bookingId, owner, input, scope, now).catch(async (error: unknown) => {
+      if (!(error instanceof UniqueConstraintViolationException)) throw error;
+      // PostgreSQL has a live booking of some of these seats that the engine did not know
+      // of (it lost its state while that checkout ran): they are not this hold's to sell.
+      throw new DomainError(ErrorCode.SOLD_OUT, 'Some of these seats were sold meanwhile', {
+        unavailableSeatIds: await soldElsewhere(this.em, id, hold.seats.map((seat) => seat.id)),
+      });
+    });
+    let begun: Awaited<ReturnType<typeof this.deps.engine.beginCheckout>>;
     try {
-      return await this.record(context, begun.hold, bookingId, owner, input, scope, now);
+      begun = await onSeats(this.em, this.deps, id, () => this.deps.engine.beginCheckout(id, token, owner, now.getTime(), bookingId));
     } catch (error) {
-      if (error instanceof UniqueConstraintViolationException) {
-        // PostgreSQL has a live booking of one of these seats that the engine did not know
-        // of (it was rebuilt while that checkout ran): the seats are not this hold's to sell.
-        await this.deps.engine.settle(id, bookingId, begun.hold.seats, 'free', now.getTime()).catch(() => undefined);
-        throw new DomainError(ErrorCode.SOLD_OUT, 'Some of these seats were sold meanwhile', { unavailableSeatIds: [] });
-      }
-      await this.deps.engine.abortCheckout(id, begun.hold, bookingId, this.deps.clock.now().getTime()).catch((err: unknown) =>
-        this.deps.logger.warn({ err, bookingId }, 'could not give the seats back to the hold'),
-      );
+      // Whether the engine moved the seats is unknown: the booking is given up, and the
+      // sweeper frees whatever the engine keeps for it (its seats are marked out of sync).
+      await this.giveUp(booking, scope, 'expire');
       throw error;
     }
+    if (!begun.ok) {
+      // The hold expired or was released meanwhile: nothing was taken, and the attempt leaves no trace.
+      await this.giveUp(booking, scope, 'delete');
+      throw holdExpired();
+    }
+    if (!sameSeats(begun.hold, hold)) {
+      // The holder changed the hold while checking out: the seats go back to the hold.
+      await this.deps.engine.abortCheckout(id, begun.hold, bookingId, this.deps.clock.now().getTime());
+      await this.giveUp(booking, scope, 'delete');
+      throw invalidState('The hold changed during checkout: check out again');
+    }
+    return booking;
+  }
+
+  /**
+   * Undoes the record of a checkout whose seats could not be moved: deleted when the
+   * engine surely has nothing of it, EXPIRED (seats out of sync) when it may. The key is
+   * unlinked from it, so a retry with the key starts afresh.
+   */
+  private async giveUp(booking: Booking, scope: KeyScope, how: 'delete' | 'expire'): Promise<void> {
+    await this.em.transactional(async (tx) => {
+      await unlinkKey(tx, scope, booking.id);
+      if (how === 'delete') await tx.nativeDelete(Booking, { id: booking.id });
+      else await transitionBooking(tx, { id: booking.id, from: [ReservationStatus.PENDING], to: ReservationStatus.EXPIRED });
+    });
   }
 
   /** The PENDING booking with one item per seat at the price it was held at, and the key linked to it. */
@@ -156,4 +184,10 @@ export class CheckoutService {
       return booking;
     });
   }
+}
+
+/** Whether the engine moved exactly the seats that were recorded. */
+function sameSeats(moved: HoldInfo, recorded: HoldInfo): boolean {
+  const ids = new Set(recorded.seats.map((seat) => seat.id));
+  return moved.seats.length === ids.size && moved.seats.every((seat) => ids.has(seat.id));
 }
