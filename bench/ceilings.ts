@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { ReservationStatus } from '../src/entities/booking/reservation.entity.js';
+import { RedisHoldEngine } from '../src/infra/venues/redis-hold-engine.js';
 import { reservationInsert } from '../src/services/booking/booking.store.js';
 import { toPg } from '../src/services/common/sql.js';
+import type { SeatRef } from '../src/services/venues/holds/hold-engine.js';
+import { newHoldToken } from '../src/services/venues/holds/hold-token.js';
 import { percentiles, type LoadResult } from './load.js';
 
 export interface Stay {
@@ -113,4 +117,72 @@ export async function bareHttpServer(): Promise<{ origin: string; close(): Promi
     origin: `http://127.0.0.1:${port}`,
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
+}
+
+/**
+ * The ceiling of a seat hold: the hold engine's Lua script called straight from ioredis
+ * (RedisHoldEngine in this process, one connection, as the server has), `clients` calls
+ * in flight at once in closed loops, on a performance of its own with the same sections
+ * (loaded empty, dropped after). Each loop holds `pick()` seats as the server would (a new
+ * token, 10 minutes, at most 10 seats) and releases half of its holds at once and the
+ * other half once its next hold has answered, as the seat-hold and seat-hot clients do.
+ * No HTTP, no GraphQL, no PostgreSQL, no JWT.
+ */
+export async function luaSeatHolds(options: {
+  redisUrl: string;
+  clients: number;
+  durationMs: number;
+  pick: () => SeatRef[];
+}): Promise<LoadResult> {
+  const redis = new Redis(options.redisUrl);
+  const engine = new RedisHoldEngine(redis);
+  const performanceId = randomUUID();
+  await engine.load(performanceId, { sold: [], pending: [], blocked: [] });
+  const latencies: number[] = [];
+  const outcomes: Record<string, number> = {};
+  const started = performance.now();
+  const deadline = started + options.durationMs;
+  const client = async (id: number) => {
+    const owner = `ceiling-${id}`;
+    let kept: string | undefined;
+    while (performance.now() < deadline) {
+      const token = newHoldToken(performanceId);
+      const now = Date.now();
+      const sent = performance.now();
+      let outcome: string;
+      try {
+        const result = await engine.holdSeats(performanceId, {
+          token,
+          owner,
+          now,
+          expiresAt: now + 10 * 60_000,
+          existing: false,
+          maxSeats: 10,
+          seats: options.pick(),
+        });
+        outcome = result.ok ? 'ok' : result.reason === 'unavailable' ? 'SOLD_OUT' : result.reason;
+      } catch (error) {
+        outcome = `error: ${(error as Error).message}`;
+      }
+      latencies.push(performance.now() - sent);
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+      const previous = kept;
+      kept = undefined;
+      if (outcome === 'ok') {
+        if (Math.random() < 0.5) await engine.release(performanceId, token, owner, Date.now());
+        else kept = token;
+      }
+      if (previous !== undefined) await engine.release(performanceId, previous, owner, Date.now());
+    }
+    if (kept !== undefined) await engine.release(performanceId, kept, owner, Date.now());
+  };
+  let seconds: number;
+  try {
+    await Promise.all(Array.from({ length: options.clients }, (_, i) => client(i)));
+    seconds = (performance.now() - started) / 1000;
+  } finally {
+    await engine.drop(performanceId);
+    redis.disconnect();
+  }
+  return { requests: latencies.length, seconds, throughput: latencies.length / seconds, latencyMs: percentiles(latencies), outcomes };
 }

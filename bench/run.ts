@@ -13,6 +13,7 @@ import { fanout, type FanoutResult } from './fanout.js';
 import { classifyGraphQL, drive, type LoadResult } from './load.js';
 import { measure, startServer } from './processes.js';
 import { parseArgs, type BenchOptions } from './scales.js';
+import { seatScenarios } from './seats.js';
 import { loadCatalog, seed } from './seed.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -26,6 +27,8 @@ interface Row {
   ceiling?: { name: string; result: LoadResult };
   peakRssMb?: number;
   cpuPercent?: number;
+  /** Lines printed under the table. */
+  notes?: string[];
 }
 
 const random = (n: number) => Math.floor(Math.random() * n);
@@ -162,6 +165,7 @@ async function main(): Promise<void> {
     await second.stop();
     await audit('fanout');
   }
+  rows.push(...(await seatScenarios({ options, server, orm, redisUrl, secret: SECRET, failures })));
 
   await server.stop();
   await orm.close();
@@ -207,6 +211,7 @@ function render(options: BenchOptions, loadSeconds: number, rows: Row[], fan: { 
     const c = row.ceiling!.result;
     lines.push(`\nraw SQL ${row.scenario}: p50 ${f(c.latencyMs.p50, 1)} ms, p99 ${f(c.latencyMs.p99, 1)} ms, outcomes ${JSON.stringify(c.outcomes)}`);
   }
+  for (const note of rows.flatMap((r) => r.notes ?? [])) lines.push(`\n${note}`);
   if (fan) {
     const r = fan.result;
     lines.push(

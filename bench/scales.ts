@@ -5,12 +5,16 @@ export interface Scale {
   roomTypesPerHotel: number;
   roomsPerRoomType: number;
   nights: number;
+  /** Seats of the seated performance (a 200-seat section HOT plus four equal sections in rows of 50). */
+  seats: number;
+  /** Clients of seat-hold and seat-hot. */
+  seatClients: number;
 }
 
 export const SCALES: Record<string, Scale> = {
-  tiny: { name: 'tiny', hotels: 10, roomTypesPerHotel: 4, roomsPerRoomType: 20, nights: 60 },
-  small: { name: 'small', hotels: 100, roomTypesPerHotel: 4, roomsPerRoomType: 50, nights: 365 },
-  full: { name: 'full', hotels: 5_000, roomTypesPerHotel: 4, roomsPerRoomType: 50, nights: 365 },
+  tiny: { name: 'tiny', hotels: 10, roomTypesPerHotel: 4, roomsPerRoomType: 20, nights: 60, seats: 10_000, seatClients: 64 },
+  small: { name: 'small', hotels: 100, roomTypesPerHotel: 4, roomsPerRoomType: 50, nights: 365, seats: 100_000, seatClients: 500 },
+  full: { name: 'full', hotels: 5_000, roomTypesPerHotel: 4, roomsPerRoomType: 50, nights: 365, seats: 100_000, seatClients: 500 },
 };
 
 export interface BenchOptions {
@@ -18,12 +22,17 @@ export interface BenchOptions {
   durationMs: number;
   connections: number;
   subscribers: number;
+  /** Clients of seat-hold and seat-hot; the scale's by default. */
+  seatClients?: number;
   scenarios: string[];
   /** Write the results into bench/RESULTS.md. */
   record: boolean;
 }
 
-export const ALL_SCENARIOS = ['reserve-spread', 'reserve-hot', 'search', 'fanout'];
+/** The seated-performance scenarios (bench/seats.ts). */
+export const SEAT_SCENARIOS = ['seat-hold', 'seat-hot', 'seat-map'];
+
+export const ALL_SCENARIOS = ['reserve-spread', 'reserve-hot', 'search', 'fanout', ...SEAT_SCENARIOS];
 
 export function parseArgs(argv: string[]): BenchOptions {
   const options: BenchOptions = {
@@ -54,6 +63,9 @@ export function parseArgs(argv: string[]): BenchOptions {
       case '--subscribers':
         options.subscribers = positive(flag, take());
         break;
+      case '--seat-clients':
+        options.seatClients = positive(flag, take());
+        break;
       case '--scenarios':
         options.scenarios = take().split(',');
         for (const s of options.scenarios) if (!ALL_SCENARIOS.includes(s)) fail(`unknown scenario ${s}`);
@@ -75,5 +87,5 @@ function positive(flag: string, value: string): number {
 }
 
 function fail(message: string): never {
-  throw new Error(`${message}\nusage: npm run bench -- [--scale tiny|small|full] [--duration s] [--connections n] [--subscribers n] [--scenarios a,b] [--record]`);
+  throw new Error(`${message}\nusage: npm run bench -- [--scale tiny|small|full] [--duration s] [--connections n] [--subscribers n] [--seat-clients n] [--scenarios a,b] [--record]`);
 }

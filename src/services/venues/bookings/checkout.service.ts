@@ -111,8 +111,14 @@ export class CheckoutService {
       throw error;
     }
     if (!begun.ok) {
-      // The hold expired or was released meanwhile: nothing was taken, and the attempt leaves no trace.
-      await this.giveUp(booking, scope, 'delete');
+      // The hold expired or was released meanwhile: nothing was taken, and the attempt leaves
+      // no trace. Unless the engine lost its state after the record and was rebuilt from
+      // PostgreSQL (the token is then gone too): it keeps this booking's seats as pending,
+      // so they are freed first; if that fails, the booking expires and the sweeper frees them.
+      const freed = await this.deps.engine
+        .settle(id, bookingId, hold.seats, 'free', this.deps.clock.now().getTime())
+        .then((settled) => settled.ok, () => false);
+      await this.giveUp(booking, scope, freed ? 'delete' : 'expire');
       throw holdExpired();
     }
     if (!sameSeats(begun.hold, hold)) {
