@@ -32,6 +32,7 @@ import { MemoryHoldEngine } from '../services/venues/holds/memory-hold-engine.js
 import { HoldReaper } from '../services/venues/holds/reaper.js';
 import { RedisHoldEngine } from '../infra/venues/redis-hold-engine.js';
 import { ChartCache } from '../services/venues/seating/chart-cache.js';
+import { PerformanceCache } from '../services/venues/holds/performance-context.js';
 import type { VenueDeps } from '../services/venues/venue.deps.js';
 import { SeatFeed } from '../services/venues/live/seat-feed.js';
 
@@ -95,6 +96,7 @@ export async function startApp({ config, logger, orm: givenOrm, booking, venues 
   const venueDeps: VenueDeps = {
     engine: venues?.engine ?? (redis ? new RedisHoldEngine(redis) : new MemoryHoldEngine()),
     charts: new ChartCache(),
+    performances: new PerformanceCache(),
     clock: bookingDeps.clock,
     logger,
   };

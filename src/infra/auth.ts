@@ -18,15 +18,20 @@ export function createAuthenticator(config: AuthConfig, logger: Logger): Authent
     ? createRemoteJWKSet(new URL(config.jwksUrl))
     : new TextEncoder().encode(config.jwtSecret);
   const algorithms = config.jwksUrl ? undefined : ['HS256'];
+  const verified = new VerifiedTokens();
 
   return async (authorization) => {
     if (authorization === undefined || authorization.trim() === '') return Caller.anonymous();
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!match) return Caller.rejected('expected "Bearer <token>"');
+    const known = verified.get(match[1]);
+    if (known) return Caller.of(known);
     try {
       const { payload } = await jwtVerify(match[1], key as Uint8Array, { algorithms, requiredClaims: ['exp', 'sub'] });
       const principal = principalFrom(payload);
-      return typeof principal === 'string' ? Caller.rejected(principal) : Caller.of(principal);
+      if (typeof principal === 'string') return Caller.rejected(principal);
+      verified.put(match[1], principal, payload.exp! * 1000);
+      return Caller.of(principal);
     } catch (error) {
       if (error instanceof joseErrors.JWKSTimeout || isFetchFailure(error)) {
         logger.warn({ err: error }, 'JWKS unreachable; cannot verify token');
@@ -36,6 +41,30 @@ export function createAuthenticator(config: AuthConfig, logger: Logger): Authent
       return Caller.rejected('malformed token');
     }
   };
+}
+
+/**
+ * Tokens this server verified, until they expire: a client sends the same token with
+ * every request, and checking its signature each time was a tenth of the CPU of a seat
+ * hold (bench/RESULTS.md). Only accepted tokens are kept, by their exact text.
+ */
+class VerifiedTokens {
+  private readonly tokens = new Map<string, { principal: Principal; expiresAt: number }>();
+
+  constructor(private readonly capacity = 10_000) {}
+
+  get(token: string): Principal | undefined {
+    const entry = this.tokens.get(token);
+    if (!entry) return undefined;
+    if (entry.expiresAt > Date.now()) return entry.principal;
+    this.tokens.delete(token);
+    return undefined;
+  }
+
+  put(token: string, principal: Principal, expiresAt: number): void {
+    this.tokens.set(token, { principal, expiresAt });
+    while (this.tokens.size > this.capacity) this.tokens.delete(this.tokens.keys().next().value!);
+  }
 }
 
 function isFetchFailure(error: unknown): boolean {

@@ -140,7 +140,7 @@ export class SeatMapService {
    */
   async blockSeats(caller: Caller, data: BlockSeatsData): Promise<SeatStateView[]> {
     caller.require();
-    const { performance, chart, venueId } = await loadPerformance(this.em, this.deps, data.performanceId);
+    const { performance, chart, venueId } = await loadPerformance(this.em, this.deps, data.performanceId, { fresh: true });
     caller.requireVenueManager(venueId);
     const seats = this.knownSeats(chart, data.seatIds);
     const status: SeatStatusName = data.blocked ? 'BLOCKED' : 'FREE';

@@ -32,10 +32,10 @@ export async function onSeats<T>(
   operation: () => Promise<T>,
 ): Promise<Exclude<T, NotLoaded>> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const result = await engineCall(operation);
+    const result = await engineCall(deps, operation);
     if (!isNotLoaded(result)) return result as Exclude<T, NotLoaded>;
     const snapshot = await recordedSeats(em, performanceId);
-    if (await engineCall(() => deps.engine.load(performanceId, snapshot))) {
+    if (await engineCall(deps, () => deps.engine.load(performanceId, snapshot))) {
       deps.logger.warn(
         { performanceId, sold: snapshot.sold.length, pending: snapshot.pending.length, blocked: snapshot.blocked.length },
         'rebuilt seat state from PostgreSQL',
@@ -45,11 +45,12 @@ export async function onSeats<T>(
   throw new DomainError(ErrorCode.BUSY, 'The seat engine is being rebuilt: retry shortly');
 }
 
-async function engineCall<T>(operation: () => Promise<T>): Promise<T> {
+async function engineCall<T>(deps: VenueDeps, operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (error) {
     if (error instanceof DomainError) throw error;
+    deps.logger.warn({ err: error }, 'hold engine call failed; answering BUSY');
     // Redis unreachable or restarting: nothing changed, so the client may simply retry.
     throw new DomainError(ErrorCode.BUSY, 'Seat holds are briefly unavailable: retry shortly');
   }

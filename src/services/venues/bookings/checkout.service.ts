@@ -72,7 +72,7 @@ export class CheckoutService {
   ): Promise<Booking> {
     const performanceId = performanceOf(token);
     if (!performanceId) throw holdExpired();
-    const context = await loadPerformance(this.em, this.deps, performanceId).catch(() => {
+    const context = await loadPerformance(this.em, this.deps, performanceId, { fresh: true }).catch(() => {
       throw holdExpired();
     });
     const now = this.deps.clock.now();

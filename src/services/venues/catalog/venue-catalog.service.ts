@@ -289,7 +289,9 @@ export class VenueCatalogService {
       detailsSchema: ifGiven(data.detailsSchema, validatePerformance.detailsSchema),
     };
     validate.version(data.version);
-    return saveVersioned(this.em, performance, data.version, changes);
+    const saved = await saveVersioned(this.em, performance, data.version, changes);
+    this.deps.performances.forget(performance.id);
+    return saved;
   }
 
   private async validPrices(performance: Performance, prices: readonly CategoryPriceData[] | null) {

@@ -14,7 +14,50 @@ export interface PerformanceContext {
   venueId: string;
 }
 
-export async function loadPerformance(em: EntityManager, deps: VenueDeps, performanceId: string): Promise<PerformanceContext> {
+/**
+ * Performances as the hold path reads them, kept for `ttlMs` per server: a hold is one
+ * Redis script, and reading the performance from PostgreSQL on every one was more than
+ * half of the server's CPU (bench/RESULTS.md). A change made on this server is seen at
+ * once (`forget`); one made on another server within `ttlMs` (closing to new holds, a
+ * new price). Checkout reads afresh. The entities are loaded in a context of their own
+ * and only read.
+ */
+export class PerformanceCache {
+  private readonly entries = new Map<string, { context: Promise<PerformanceContext>; until: number }>();
+
+  constructor(
+    private readonly ttlMs = 1_000,
+    private readonly capacity = 1_000,
+  ) {}
+
+  get(em: EntityManager, deps: VenueDeps, performanceId: string): Promise<PerformanceContext> {
+    const now = Date.now();
+    const cached = this.entries.get(performanceId);
+    if (cached && cached.until > now) return cached.context;
+    const context = readPerformance(em.fork(), deps, performanceId);
+    this.entries.set(performanceId, { context, until: now + this.ttlMs });
+    context.catch(() => this.entries.delete(performanceId));
+    while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    return context;
+  }
+
+  /** Drops a performance this server just changed. */
+  forget(performanceId: string): void {
+    this.entries.delete(performanceId);
+  }
+}
+
+/** The performance as of now (`fresh`), or as the hold path's cache has it (at most its TTL old). */
+export function loadPerformance(
+  em: EntityManager,
+  deps: VenueDeps,
+  performanceId: string,
+  { fresh = false }: { fresh?: boolean } = {},
+): Promise<PerformanceContext> {
+  return fresh ? readPerformance(em, deps, performanceId) : deps.performances.get(em, deps, performanceId);
+}
+
+async function readPerformance(em: EntityManager, deps: VenueDeps, performanceId: string): Promise<PerformanceContext> {
   const performance = isId(performanceId)
     ? await em.findOne(Performance, performanceId, { populate: ['venue'] })
     : null;
