@@ -9,6 +9,9 @@ export function createRedis(url: string, logger: Logger): Redis {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 2000),
+    // Commands issued in the same tick go out in one write: one socket write per hold
+    // script was the largest single cost of a seat hold (bench/RESULTS.md).
+    enableAutoPipelining: true,
   });
   let reported = false;
   redis.on('error', (err) => {
