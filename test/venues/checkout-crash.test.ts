@@ -193,3 +193,62 @@ describe('the hold engine failing inside checkout', () => {
     expect(audit.flatMap((r) => r.violations)).toEqual([]);
   });
 });
+
+it('a checkout that dies between its record and moving the seats: a retry with the key confirms, and the seats become SOLD once the hold lapses', async () => {
+  let release: ((answer: { ok: false; reason: 'token' }) => void) | undefined;
+  const engine = server.app.holds;
+  const stuck = new Proxy(engine, {
+    get(target, property, receiver) {
+      if (property !== 'beginCheckout') return Reflect.get(target, property, receiver);
+      // Never answers until the test lets it: the request is as good as dead.
+      return () => new Promise((resolve) => (release = resolve));
+    },
+  });
+  const dying = await startTestServer(
+    { booking: server.config.booking },
+    {
+      orm: server.orm,
+      venues: { engine: stuck },
+      booking: { clock, settings: { idempotency: { ...DEFAULT_BOOKING_SETTINGS.idempotency, leaseMs: LEASE_MS } } },
+    },
+  );
+  try {
+    const { venue, performance } = await seatedPerformance(server.client, admin);
+    const hold = await holdSeats(server.client, guest, performance.id, ['ORCH-R3-1', 'ORCH-R3-2']);
+    const input = checkoutInput(hold.token);
+    const first = dying.client.request(CHECKOUT, { input }, guest);
+    const recorded = async () =>
+      (await server.orm.em.fork().getConnection().execute(`select id, status from booking where offering_id = ?`, [performance.id])) as {
+        id: string;
+        status: string;
+      }[];
+    const deadline = Date.now() + 5_000;
+    while ((await recorded()).length === 0 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    expect((await recorded()).map((b) => b.status)).toEqual(['PENDING']);
+
+    clock.advance(LEASE_MS + 1);
+    const retry = await server.client.request(CHECKOUT, { input }, guest);
+    expect(retry.data?.checkout.status).toBe('CONFIRMED');
+    const states = async () => {
+      const map = await seatStates(server.client, performance.id);
+      return [map.get('ORCH-R3-1'), map.get('ORCH-R3-2')];
+    };
+    // The seats are still in the hold: nobody else can take them, and they are not FREE.
+    expect(await states()).toEqual(['HELD', 'HELD']);
+    clock.advance(Date.parse(hold.expiresAt) - clock.now().getTime());
+    const report = await server.app.sweeper.runOnce(clock.now(), { venueIds: [venue.id] });
+    expect(report.resynced).toBe(1);
+    expect(await states()).toEqual(['SOLD', 'SOLD']);
+
+    // The first request comes back at last, refused: it must not undo the booking a retry confirmed.
+    release!({ ok: false, reason: 'token' });
+    expect(errorCode(await first)).toBe('HOLD_EXPIRED');
+    expect((await recorded()).map((b) => b.status)).toEqual(['CONFIRMED']);
+    // Nor its key: a replay still answers the booking.
+    expect((await server.client.request(CHECKOUT, { input }, guest)).data?.checkout.status).toBe('CONFIRMED');
+    const audit = await auditVenueInvariants(server.orm.em.fork(), server.app.holds, { performanceIds: [performance.id], now: clock.now() });
+    expect(audit.flatMap((r) => r.violations)).toEqual([]);
+  } finally {
+    await dying.app.stop();
+  }
+});

@@ -72,12 +72,16 @@ export async function takeOverLease(
   return rows.length === 1 ? { reservationId: rows[0].reservation_id } : undefined;
 }
 
-/** An UPDATE that records the key's outcome, as a fragment a statement can embed with its own condition. */
+/**
+ * An UPDATE that records the key's outcome, as a fragment a statement can embed with its
+ * own condition. Only a running claim takes one: an outcome once recorded is final, even
+ * against a request that comes back to life after a retry took its claim over.
+ */
 export function keyOutcome(scope: KeyScope, outcome: KeyOutcome, when: Sql = sql`true`): Sql {
   return sql`update idempotency_key
                 set state = 'done', reservation_id = coalesce(${outcome.reservationId ?? null}::uuid, reservation_id),
                     error_code = ${outcome.error?.code ?? null}, error_message = ${outcome.error?.message ?? null}
-              where ${ofKey(scope)} and ${when}`;
+              where ${ofKey(scope)} and state = 'running' and ${when}`;
 }
 
 /** An UPDATE that links the reservation a running request created, as a fragment (the hold embeds it). */

@@ -49,14 +49,18 @@ export async function syncSeats(em: EntityManager, deps: VenueDeps, booking: Boo
   const items = await em.fork().find(BookingItem, { booking: booking.id, seatId: { $ne: null } }, { fields: ['seatId'] });
   const seats = items.map((item) => seatRef(item.seatId!));
   const outcome = booking.status === ReservationStatus.CONFIRMED ? 'sold' : 'free';
+  let conflicts: string[];
   try {
-    await onSeats(em, deps, booking.offeringId, () =>
+    ({ conflicts } = await onSeats(em, deps, booking.offeringId, () =>
       deps.engine.settle(booking.offeringId, booking.id, seats, outcome, deps.clock.now().getTime()),
-    );
+    ));
   } catch (err) {
     deps.logger.warn({ err, bookingId: booking.id }, 'seats not settled in the hold engine; the sweeper will retry');
     return false;
   }
+  // A sold seat the engine still has in a hold (a retry took over a checkout that died
+  // before it moved the seats): it is taken over once that hold expires, on a later sweep.
+  if (outcome === 'sold' && conflicts.length > 0) return false;
   // Only if the status is still the one followed: a later change leaves it for its own follow-up.
   await markSeatsSynced(em, booking.id, booking.status);
   return true;

@@ -114,11 +114,15 @@ export class CheckoutService {
       // The hold expired or was released meanwhile: nothing was taken, and the attempt leaves
       // no trace. Unless the engine lost its state after the record and was rebuilt from
       // PostgreSQL (the token is then gone too): it keeps this booking's seats as pending,
-      // so they are freed first; if that fails, the booking expires and the sweeper frees them.
-      const freed = await this.deps.engine
-        .settle(id, bookingId, hold.seats, 'free', this.deps.clock.now().getTime())
-        .then((settled) => settled.ok, () => false);
-      await this.giveUp(booking, scope, freed ? 'delete' : 'expire');
+      // so they are freed first; if that fails, the booking stays EXPIRED and the sweeper
+      // frees them. All of it only if the booking is still this request's: a retry that
+      // took over a lapsed claim may have settled it meanwhile.
+      if (await this.giveUp(booking, scope, 'expire')) {
+        const freed = await this.deps.engine
+          .settle(id, bookingId, hold.seats, 'free', this.deps.clock.now().getTime())
+          .then((settled) => settled.ok, () => false);
+        if (freed) await this.em.nativeDelete(Booking, { id: bookingId, status: ReservationStatus.EXPIRED });
+      }
       throw holdExpired();
     }
     if (!sameSeats(begun.hold, hold)) {
@@ -133,13 +137,17 @@ export class CheckoutService {
   /**
    * Undoes the record of a checkout whose seats could not be moved: deleted when the
    * engine surely has nothing of it, EXPIRED (seats out of sync) when it may. The key is
-   * unlinked from it, so a retry with the key starts afresh.
+   * unlinked from it, so a retry with the key starts afresh. Only while it is PENDING (a
+   * retry that took over a lapsed claim may have settled it since); answers whether it was.
    */
-  private async giveUp(booking: Booking, scope: KeyScope, how: 'delete' | 'expire'): Promise<void> {
-    await this.em.transactional(async (tx) => {
-      await unlinkKey(tx, scope, booking.id);
-      if (how === 'delete') await tx.nativeDelete(Booking, { id: booking.id });
-      else await transitionBooking(tx, { id: booking.id, from: [ReservationStatus.PENDING], to: ReservationStatus.EXPIRED });
+  private async giveUp(booking: Booking, scope: KeyScope, how: 'delete' | 'expire'): Promise<boolean> {
+    return this.em.transactional(async (tx) => {
+      const given =
+        how === 'delete'
+          ? (await tx.nativeDelete(Booking, { id: booking.id, status: ReservationStatus.PENDING })) > 0
+          : (await transitionBooking(tx, { id: booking.id, from: [ReservationStatus.PENDING], to: ReservationStatus.EXPIRED })).moved;
+      if (given) await unlinkKey(tx, scope, booking.id);
+      return given;
     });
   }
 
