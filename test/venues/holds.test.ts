@@ -160,6 +160,28 @@ describe('the hold', () => {
     }
   });
 
+  it('reaches every subscriber, also two that subscribe to a performance at the same moment', async () => {
+    const performance = await fresh();
+    const socket = connect(server.app);
+    const received: string[][] = [[], []];
+    const before = server.app.seatFeed.subscriberCount;
+    const stops = received.map((list) =>
+      socket.subscribe<{ seatsChanged: { seats: { seatId: string }[] } }>(
+        { query: SEATS_CHANGED, variables: { performanceId: performance.id } },
+        { next: (r) => r.data && list.push(...r.data.seatsChanged.seats.map((s) => s.seatId)), error: () => undefined, complete: () => undefined },
+      ),
+    );
+    try {
+      await until(() => server.app.seatFeed.subscriberCount >= before + 2, 5_000, 'both subscriptions');
+      await holdSeats(server.client, ann, performance.id, ['BAL-R2-5']);
+      await until(() => received.every((list) => list.length > 0), 5_000, 'the hold on both subscriptions');
+      expect(received).toEqual([['BAL-R2-5'], ['BAL-R2-5']]);
+    } finally {
+      for (const stop of stops) stop();
+      await socket.dispose();
+    }
+  });
+
   it('cannot be checked out at its deadline', async () => {
     const performance = await fresh();
     const hold = await holdSeats(server.client, ann, performance.id, ['BAL-R1-7']);

@@ -15,7 +15,10 @@ const POLL_MS = 50;
  * whose sections it touches, with only those sections' seats.
  */
 export class SeatFeed {
-  private readonly watched = new Map<string, { subscriptions: Set<Subscription<SeatChangeEvent>>; loop: Promise<void> }>();
+  private readonly watched = new Map<
+    string,
+    { subscriptions: Set<Subscription<SeatChangeEvent>>; started: Promise<void>; loop: Promise<void> }
+  >();
   private closed = false;
 
   constructor(
@@ -27,11 +30,23 @@ export class SeatFeed {
   async subscribe(performanceId: string, sectionKeys: readonly string[] | null): Promise<AsyncIterableIterator<SeatChangeEvent>> {
     let watch = this.watched.get(performanceId);
     if (!watch) {
-      const { lastId } = await this.engine.readEvents(performanceId, null, 1);
-      watch = { subscriptions: new Set(), loop: Promise.resolve() };
-      this.watched.set(performanceId, watch);
-      watch.loop = this.follow(performanceId, lastId, watch.subscriptions);
+      // Registered before the first await, so subscribers arriving together share one loop.
+      const subscriptions = new Set<Subscription<SeatChangeEvent>>();
+      const from = this.engine.readEvents(performanceId, null, 1).then(({ lastId }) => lastId);
+      const created = {
+        subscriptions,
+        started: from.then(() => undefined),
+        loop: from.then(
+          (lastId) => this.follow(performanceId, lastId, subscriptions),
+          () => {
+            if (this.watched.get(performanceId) === created) this.watched.delete(performanceId);
+          },
+        ),
+      };
+      this.watched.set(performanceId, created);
+      watch = created;
     }
+    await watch.started;
     const { subscriptions } = watch;
     const subscription = new Subscription<SeatChangeEvent>(
       (event) => forSections(event, sectionKeys),

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput } from '../../common/errors.js';
+import { badInput, DomainError, ErrorCode } from '../../common/errors.js';
 import type { SeatChangeEvent } from '../holds/hold-engine.js';
 import { loadPerformance, type PerformanceContext } from '../holds/performance-context.js';
 import type { VenueDeps } from '../venue.deps.js';
@@ -21,6 +21,11 @@ export class SeatLiveService {
     const known = new Set(context.chart.sections.map((section) => section.key));
     const unknown = (sectionKeys ?? []).filter((key) => !known.has(key));
     if (unknown.length > 0) throw badInput('sectionKeys', `unknown: ${unknown.join(', ')}`);
-    return { context, events: await this.feed.subscribe(context.performance.id, sectionKeys) };
+    try {
+      return { context, events: await this.feed.subscribe(context.performance.id, sectionKeys) };
+    } catch {
+      // The engine's event log cannot be read (Redis unreachable): the client may retry.
+      throw new DomainError(ErrorCode.BUSY, 'Live seat changes are briefly unavailable: retry shortly');
+    }
   }
 }
