@@ -8,6 +8,7 @@ import { createAuthenticator } from '../infra/auth.js';
 import type { Config } from '../infra/config.js';
 import { databaseOptions, migrate, openDatabase, type Orm } from '../infra/database.js';
 import { createFormatError } from '../infra/format-error.js';
+import { OutageLog } from '../infra/outage.js';
 import { createHttpHandler, GRAPHQL_PATH, type ReadinessReport } from '../infra/http-server.js';
 import type { Logger } from '../infra/logger.js';
 import { createRedis, pingRedis, type Redis } from '../infra/redis.js';
@@ -124,7 +125,8 @@ export async function startApp({ config, logger, orm: givenOrm, booking, venues 
   const server = createServer();
   server.keepAliveTimeout = 65_000;
   const schema = await buildAppSchema();
-  const formatError = createFormatError(logger);
+  const outages = new OutageLog(logger);
+  const formatError = createFormatError(logger, outages);
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     formatError,
@@ -187,6 +189,7 @@ export async function startApp({ config, logger, orm: givenOrm, booking, venues 
     if (!venues?.engine) await venueDeps.engine.close();
     await closeRedis(redis);
     if (!givenOrm) await orm.close();
+    outages.close();
     logger.info('shutdown complete');
   };
 

@@ -3,6 +3,7 @@ import { OptimisticLockError } from '@mikro-orm/core';
 import type { GraphQLFormattedError } from 'graphql';
 import { DomainError, ErrorCode } from '../services/common/errors.js';
 import type { Logger } from './logger.js';
+import { OUTAGE_RETRY_AFTER_SECONDS, OutageLog, outageOf } from './outage.js';
 
 /** Apollo's own codes for requests that are malformed: all the client's to fix. */
 const CLIENT_ERROR_CODES = new Set([
@@ -17,15 +18,23 @@ const CLIENT_ERROR_CODES = new Set([
 
 /**
  * The one place errors become what a client sees. Domain errors keep their code;
- * malformed requests are BAD_USER_INPUT; everything else is INTERNAL_SERVER_ERROR,
- * logged here with its cause and shown with no stack, SQL or message.
+ * malformed requests are BAD_USER_INPUT; a database or Redis that is unreachable or
+ * restarting is BUSY with retryAfterSeconds (logged once per outage episode, see
+ * OutageLog); everything else is INTERNAL_SERVER_ERROR, logged here with its cause
+ * and shown with no stack, SQL or message.
  */
-export function createFormatError(logger: Logger) {
+export function createFormatError(logger: Logger, outages: OutageLog = new OutageLog(logger)) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const where = { path: formatted.path, locations: formatted.locations };
     const original = unwrapResolverError(error);
 
     if (original instanceof DomainError) {
+      if (original.code === ErrorCode.BUSY && original.cause !== undefined) {
+        // A BUSY the domain raised over a failed dependency call (the hold engine): count it as an outage, or keep its cause visible.
+        const dependency = outageOf(original.cause);
+        if (dependency) outages.failure(dependency, original.cause);
+        else logger.warn({ err: original.cause, path: formatted.path }, 'answering BUSY after a dependency call failed');
+      }
       return { message: original.message, ...where, extensions: { ...original.details, code: original.code } };
     }
     if (original instanceof OptimisticLockError) {
@@ -38,6 +47,16 @@ export function createFormatError(logger: Logger) {
     const apolloCode = formatted.extensions?.code;
     if (typeof apolloCode === 'string' && CLIENT_ERROR_CODES.has(apolloCode)) {
       return { message: formatted.message, ...where, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+    }
+
+    const dependency = outageOf(original);
+    if (dependency) {
+      outages.failure(dependency, original);
+      return {
+        message: `The ${dependency} is briefly unavailable: retry shortly (with the same idempotency key)`,
+        ...where,
+        extensions: { code: ErrorCode.BUSY, retryAfterSeconds: OUTAGE_RETRY_AFTER_SECONDS },
+      };
     }
 
     logger.error({ err: original, path: formatted.path }, 'unexpected error in GraphQL operation');

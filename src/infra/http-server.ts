@@ -82,11 +82,28 @@ async function handle<TContext extends BaseContext>(
   res.statusCode = response.status ?? 200;
   for (const [name, value] of response.headers) res.setHeader(name, value);
   if (response.body.kind === 'complete') {
+    const retryAfter = retryAfterOf(response.body.string);
+    if (retryAfter !== undefined) res.setHeader('retry-after', String(retryAfter));
     res.end(response.body.string);
     return;
   }
   for await (const chunk of response.body.asyncIterator) res.write(chunk);
   res.end();
+}
+
+/**
+ * extensions.retryAfterSeconds of the answer's first error (BUSY during an outage,
+ * RATE_LIMITED), for the Retry-After header. Only a body that mentions it is parsed.
+ */
+export function retryAfterOf(body: string): number | undefined {
+  if (!body.includes('"retryAfterSeconds"')) return undefined;
+  try {
+    const parsed = JSON.parse(body) as { errors?: { extensions?: { retryAfterSeconds?: unknown } }[] };
+    const seconds = parsed.errors?.[0]?.extensions?.retryAfterSeconds;
+    return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? Math.ceil(seconds) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function isRead(req: IncomingMessage): boolean {

@@ -229,11 +229,20 @@ export class RedisHoldEngine implements HoldEngine {
   async reap(now: number): Promise<SeatChangeEvent[]> {
     const index = await this.client.zrange(this.holdsIndexKey, 0, -1, 'WITHSCORES');
     const events: SeatChangeEvent[] = [];
+    const failures: unknown[] = [];
     for (let i = 0; i < index.length; i += 2) {
       const [performanceId, version] = [index[i], index[i + 1]];
-      const purged = await this.purge(performanceId, now);
-      events.push(...purged.events);
-      if (purged.nextDeadline === null) await this.scripts.forgetIfUnchanged([this.holdsIndexKey], [performanceId, version]);
+      // One performance that cannot be purged must not keep the others' holds from expiring.
+      try {
+        const purged = await this.purge(performanceId, now);
+        events.push(...purged.events);
+        if (purged.nextDeadline === null) await this.scripts.forgetIfUnchanged([this.holdsIndexKey], [performanceId, version]);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    if (failures.length > 0) {
+      throw new AggregateError(failures, `could not purge ${failures.length} of ${index.length / 2} performances`);
     }
     return events;
   }

@@ -8,7 +8,7 @@ const descriptions: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.IDEMPOTENCY_KEY_IN_USE]: 'A request with the same idempotency key is still being processed.',
   [ErrorCode.INVALID_STATE]: 'The reservation is not in a state that allows the operation.',
   [ErrorCode.BUSY]:
-    'Too much contention or a dependency is briefly down: safe to retry with the same idempotency key.',
+    'Too much contention or a dependency is briefly down: safe to retry with the same idempotency key (after extensions.retryAfterSeconds when given; HTTP also sends Retry-After).',
   [ErrorCode.QUERY_TOO_COMPLEX]:
     "The operation's depth, aliases or estimated cost exceed the server's limits (extensions say which limit and by how much); nothing was executed.",
   [ErrorCode.RATE_LIMITED]: 'Too many requests from this caller: retry after extensions.retryAfterSeconds.',

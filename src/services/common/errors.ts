@@ -28,8 +28,10 @@ export class DomainError extends Error {
     message: string,
     /** Safe to show to the client (e.g. which field was invalid). */
     readonly details?: Record<string, unknown>,
+    /** `cause`: the failure behind it, for the log (never shown to the client). */
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'DomainError';
   }
 }

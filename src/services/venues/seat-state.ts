@@ -18,6 +18,9 @@ export function seatRef(id: string): SeatRef {
   return { id, section: parseSeatId(id)!.section };
 }
 
+/** What a client is told to wait before retrying when the hold engine cannot be reached. */
+const HOLD_ENGINE_RETRY_AFTER_SECONDS = 1;
+
 /**
  * Runs a hold-engine operation on a performance, rebuilding the performance's state
  * from PostgreSQL first when the engine has lost it (Redis restarted empty): sold and
@@ -42,7 +45,9 @@ export async function onSeats<T>(
       );
     }
   }
-  throw new DomainError(ErrorCode.BUSY, 'The seat engine is being rebuilt: retry shortly');
+  throw new DomainError(ErrorCode.BUSY, 'The seat engine is being rebuilt: retry shortly', {
+    retryAfterSeconds: HOLD_ENGINE_RETRY_AFTER_SECONDS,
+  });
 }
 
 async function engineCall<T>(deps: VenueDeps, operation: () => Promise<T>): Promise<T> {
@@ -50,9 +55,14 @@ async function engineCall<T>(deps: VenueDeps, operation: () => Promise<T>): Prom
     return await operation();
   } catch (error) {
     if (error instanceof DomainError) throw error;
-    deps.logger.warn({ err: error }, 'hold engine call failed; answering BUSY');
-    // Redis unreachable or restarting: nothing changed, so the client may simply retry.
-    throw new DomainError(ErrorCode.BUSY, 'Seat holds are briefly unavailable: retry shortly');
+    // Redis unreachable or restarting: nothing changed, so the client may simply retry. The
+    // cause goes with the error: the GraphQL edge logs it once per outage, not once per call.
+    throw new DomainError(
+      ErrorCode.BUSY,
+      'Seat holds are briefly unavailable: retry shortly',
+      { retryAfterSeconds: HOLD_ENGINE_RETRY_AFTER_SECONDS },
+      { cause: error },
+    );
   }
 }
 
