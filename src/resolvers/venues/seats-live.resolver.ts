@@ -1,6 +1,7 @@
 import { Arg, ID, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import type { SeatChangeEvent } from '../../services/venues/holds/hold-engine.js';
 import type { PerformanceContext } from '../../services/venues/holds/performance-context.js';
+import { sectionAvailability } from '../../services/venues/seat-map.service.js';
 import { SeatsChange } from '../../schema/venues/seats-change.types.js';
 import { SectionAvailability } from '../../schema/venues/venue.types.js';
 import type { GraphQLContext } from '../context.js';
@@ -42,21 +43,11 @@ export class SeatsLiveResolver {
     const { performance, chart, currency } = context;
     const sections = chart.sections
       .filter((section) => event.sections[section.key])
-      .map((section) => {
-        const { held, sold, blocked } = event.sections[section.key];
-        return SectionAvailability.from({
-          key: section.key,
-          name: section.name,
-          category: section.category,
-          capacity: section.seatCount,
-          held,
-          sold,
-          blocked,
-          available: section.seatCount - held - sold - blocked,
-          priceMinor: performance.prices[section.category],
-          currency,
-        });
-      });
+      .map((section) =>
+        SectionAvailability.from(
+          sectionAvailability(section, event.sections[section.key], performance.prices[section.category], currency),
+        ),
+      );
     return { eventId: event.eventId, performanceId: event.performanceId, seats: event.seats, sections, at: new Date(event.at) };
   }
 }

@@ -1,6 +1,6 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { badInput } from '../common/errors.js';
+import { badInput, DomainError, ErrorCode } from '../common/errors.js';
 
 /**
  * Booking details as JSON, checked against the offering's JSON Schema (draft 2020-12)
@@ -62,6 +62,16 @@ export function validateDetails(schema: DetailsSchema | null, details: unknown):
   const validate = validatorFor(schema, JSON.stringify(schema));
   if (validate(value)) return [];
   return (validate.errors ?? []).map((error) => ({ path: pathOf(error), message: error.message ?? 'is invalid' }));
+}
+
+/** BAD_USER_INPUT on `details`, listing every violation in extensions.detailsErrors, unless they conform. */
+export function assertDetails(schema: DetailsSchema | null, details: unknown): void {
+  const errors = validateDetails(schema, details);
+  if (errors.length === 0) return;
+  throw new DomainError(ErrorCode.BAD_USER_INPUT, `details: ${errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ')}`, {
+    field: 'details',
+    detailsErrors: errors,
+  });
 }
 
 function validatorFor(schema: DetailsSchema, json: string): ValidateFunction {

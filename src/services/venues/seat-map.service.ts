@@ -7,7 +7,7 @@ import { badInput, DomainError, ErrorCode } from '../common/errors.js';
 import type { CellState, SeatRef, SeatStatusName, SectionCounts } from './holds/hold-engine.js';
 import { loadPerformance } from './holds/performance-context.js';
 import { onSeats } from './seat-state.js';
-import type { ChartIndex } from './seating/chart-index.js';
+import type { ChartIndex, SectionSummary } from './seating/chart-index.js';
 import type { VenueDeps } from './venue.deps.js';
 
 /** One seat's status (the contract's SeatState). Plain objects: a seat map may have 200,000. */
@@ -56,6 +56,28 @@ const STATUS_OF_CELL: Record<CellState['state'], SeatStatusName> = {
 
 const NO_COUNTS: SectionCounts = { held: 0, sold: 0, blocked: 0 };
 
+/** A section of the chart with the engine's counts of it (none: every seat FREE) and its price. */
+export function sectionAvailability(
+  section: SectionSummary,
+  counts: SectionCounts | undefined,
+  priceMinor: number,
+  currency: string,
+): SectionAvailabilityView {
+  const { held, sold, blocked } = counts ?? NO_COUNTS;
+  return {
+    key: section.key,
+    name: section.name,
+    category: section.category,
+    capacity: section.seatCount,
+    held,
+    sold,
+    blocked,
+    available: section.seatCount - held - sold - blocked,
+    priceMinor,
+    currency,
+  };
+}
+
 /**
  * A performance's seats as the hold engine has them: per-section counts, per-seat
  * statuses, and staff blocking seats out of sale. Reads are public. Section counts and
@@ -77,21 +99,9 @@ export class SeatMapService {
       this.counts(performance.id),
       performance.venue.loadOrFail({ dataloader: true }),
     ]);
-    return chart.sections.map((section) => {
-      const { held, sold, blocked } = counts[section.key] ?? NO_COUNTS;
-      return {
-        key: section.key,
-        name: section.name,
-        category: section.category,
-        capacity: section.seatCount,
-        held,
-        sold,
-        blocked,
-        available: section.seatCount - held - sold - blocked,
-        priceMinor: performance.prices[section.category],
-        currency: venue.currency,
-      };
-    });
+    return chart.sections.map((section) =>
+      sectionAvailability(section, counts[section.key], performance.prices[section.category], venue.currency),
+    );
   }
 
   /** FREE seats of the whole performance. */

@@ -12,7 +12,7 @@ import { canManageVenue, type Caller, type Principal } from '../../common/caller
 import { badInput, DomainError, ErrorCode, invalidState, notFound, versionConflict } from '../../common/errors.js';
 import { findOrNotFound } from '../../common/lookup.js';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageRequest } from '../../common/pagination.js';
-import { validateDetails } from '../details.js';
+import { assertDetails } from '../details.js';
 import type { VenueDeps } from '../venue.deps.js';
 import { syncSeats, transitionBooking } from './booking-ledger.js';
 
@@ -67,13 +67,7 @@ export class BookingService {
     }
     if (booking.version !== data.version) throw versionConflict('Booking', booking.id);
     const performance = await this.em.findOne(Performance, booking.offeringId, { fields: ['detailsSchema'] });
-    const errors = validateDetails(performance?.detailsSchema ?? null, data.details);
-    if (errors.length > 0) {
-      throw new DomainError(ErrorCode.BAD_USER_INPUT, `details: ${errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ')}`, {
-        field: 'details',
-        detailsErrors: errors,
-      });
-    }
+    assertDetails(performance?.detailsSchema ?? null, data.details);
     booking.details = data.details;
     await this.em.flush();
     return booking;

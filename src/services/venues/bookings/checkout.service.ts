@@ -12,7 +12,7 @@ import { PaymentSaga } from '../../booking/payment-saga.js';
 import { validateGuest, validatePaymentToken } from '../../booking/reserve.saga.js';
 import type { Caller } from '../../common/caller.js';
 import { badInput, DomainError, ErrorCode, invalidState } from '../../common/errors.js';
-import { validateDetails } from '../details.js';
+import { assertDetails } from '../details.js';
 import type { HoldInfo } from '../holds/hold-engine.js';
 import { holdExpired, view } from '../holds/hold.service.js';
 import { performanceOf } from '../holds/hold-token.js';
@@ -79,13 +79,7 @@ export class CheckoutService {
     const { id } = context.performance;
     const hold = await onSeats(this.em, this.deps, id, () => this.deps.engine.getHold(id, token, owner, now.getTime()));
     if (!hold) throw holdExpired();
-    const errors = validateDetails(context.performance.detailsSchema, input.details);
-    if (errors.length > 0) {
-      throw new DomainError(ErrorCode.BAD_USER_INPUT, `details: ${errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ')}`, {
-        field: 'details',
-        detailsErrors: errors,
-      });
-    }
+    assertDetails(context.performance.detailsSchema, input.details);
     const total = view(context, hold).totalMinor;
     if (total > 0 && input.paymentToken === null) throw badInput('paymentToken', 'is required: the hold costs money');
 
