@@ -39,20 +39,7 @@ export async function auditInvariants(em: EntityManager, scope: AuditScope = {})
     violations: keys.map((k) => `key ${k.principal}/${k.key} points at reservation ${k.reservation_id}, not its own`),
   });
 
-  const money: string[] = [];
-  for (const r of await reservationPayments(em, hotelIds)) {
-    const paid = r.charge === 'succeeded' && r.refunded_minor === 0;
-    if (r.status === ReservationStatus.CONFIRMED && !paid) money.push(`reservation ${r.id} CONFIRMED without a payment`);
-    if (paid && r.status !== ReservationStatus.CONFIRMED && r.status !== ReservationStatus.PENDING) {
-      money.push(`reservation ${r.id} ${r.status} kept its payment`);
-    }
-    if (r.charge === 'succeeded' && r.amount_minor !== r.total_minor) {
-      money.push(`reservation ${r.id} charged ${r.amount_minor}, priced ${r.total_minor}`);
-    }
-    if (r.status === ReservationStatus.REFUNDED && !r.refund_due && r.refunded_minor !== r.amount_minor) {
-      money.push(`reservation ${r.id} REFUNDED but the money was not returned`);
-    }
-  }
+  const money = paymentViolations('reservation', await reservationPayments(em, hotelIds));
   reports.push({
     invariant: '3. CONFIRMED only if paid; money taken is never kept without a CONFIRMED reservation',
     violations: money,
@@ -66,6 +53,40 @@ export async function auditInvariants(em: EntityManager, scope: AuditScope = {})
     });
   }
   return reports;
+}
+
+/** What invariant 3 needs of a reservation or a booking: its status and price, and what the test gateway did with its charge. */
+export interface PaymentRow {
+  id: string;
+  status: ReservationStatus;
+  total_minor: number;
+  refund_due: boolean;
+  charge: 'succeeded' | 'declined' | null;
+  amount_minor: number | null;
+  refunded_minor: number | null;
+}
+
+/**
+ * Invariant 3 over records of one kind: CONFIRMED only if paid (or free: the saga charges
+ * nothing for a zero total), money taken never kept otherwise, charged what was priced,
+ * refunds returned.
+ */
+export function paymentViolations(kind: 'reservation' | 'booking', rows: readonly PaymentRow[]): string[] {
+  const money: string[] = [];
+  for (const r of rows) {
+    const paid = r.charge === 'succeeded' && r.refunded_minor === 0;
+    if (r.status === ReservationStatus.CONFIRMED && !paid && r.total_minor !== 0) money.push(`${kind} ${r.id} CONFIRMED without a payment`);
+    if (paid && r.status !== ReservationStatus.CONFIRMED && r.status !== ReservationStatus.PENDING) {
+      money.push(`${kind} ${r.id} ${r.status} kept its payment`);
+    }
+    if (r.charge === 'succeeded' && r.amount_minor !== r.total_minor) {
+      money.push(`${kind} ${r.id} charged ${r.amount_minor}, priced ${r.total_minor}`);
+    }
+    if (r.status === ReservationStatus.REFUNDED && !r.refund_due && r.refunded_minor !== r.amount_minor) {
+      money.push(`${kind} ${r.id} REFUNDED but the money was not returned`);
+    }
+  }
+  return money;
 }
 
 /** Every violation of the audit, one line each; empty when all invariants hold. */

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ReservationStatus } from '../../entities/booking/reservation.entity.js';
-import type { InvariantReport } from '../booking/audit.js';
+import { paymentViolations, type InvariantReport } from '../booking/audit.js';
 import { bookingPayments, knownPerformances, liveSeats, seatsSoldTwice, stalePendingBookings } from './bookings/booking.store.js';
 import type { HoldEngine, SectionCounts } from './holds/hold-engine.js';
 import { parseSeatId } from './seating/layout.js';
@@ -52,24 +52,13 @@ export async function auditVenueInvariants(
     violations: drift,
   });
 
-  const money: string[] = [];
-  for (const b of await bookingPayments(em, performanceIds)) {
-    const paid = b.charge === 'succeeded' && b.refunded_minor === 0;
-    const free = b.total_minor === 0;
-    if (b.status === ReservationStatus.CONFIRMED && !paid && !free) money.push(`booking ${b.id} CONFIRMED without a payment`);
-    if (paid && b.status !== ReservationStatus.CONFIRMED && b.status !== ReservationStatus.PENDING) {
-      money.push(`booking ${b.id} ${b.status} kept its payment`);
-    }
-    if (b.charge === 'succeeded' && b.amount_minor !== b.total_minor) {
-      money.push(`booking ${b.id} charged ${b.amount_minor}, priced ${b.total_minor}`);
-    }
-  }
+  const money = paymentViolations('booking', await bookingPayments(em, performanceIds));
   if (scope.staleBefore) {
     for (const b of await stalePendingBookings(em, scope.staleBefore, performanceIds)) {
       money.push(`booking ${b.id} is PENDING past its payment deadline`);
     }
   }
-  reports.push({ invariant: '9. bookings: CONFIRMED only if paid; no money kept without one; no PENDING past its deadline', violations: money });
+  reports.push({ invariant: '9. bookings: CONFIRMED only if paid; no money kept without one; refunds returned; no PENDING past its deadline', violations: money });
   return reports;
 }
 
