@@ -36,6 +36,10 @@ export class IdempotencyKey {
   @Property({ type: 'text', nullable: true })
   errorMessage: string | null = null;
 
+  /** The fence of the request holding the running claim (a new one at each takeover). */
+  @Property({ type: 'uuid', nullable: true })
+  claimId: string | null = null;
+
   @Property({ type: 'timestamptz' })
   lockedUntil!: Date;
 

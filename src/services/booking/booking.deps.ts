@@ -24,7 +24,7 @@ export interface BookingSettings {
 export const DEFAULT_BOOKING_SETTINGS: BookingSettings = {
   holdTtlMs: 15 * 60_000,
   paymentTimeoutMs: 10_000,
-  idempotency: { leaseMs: 60_000, waitMs: 15_000, retentionMs: 25 * 3_600_000 },
+  idempotency: { leaseMs: 5_000, waitMs: 15_000, retentionMs: 25 * 3_600_000 },
   optimisticAttempts: 1,
   maxAttempts: 8,
   lockTimeoutMs: 5_000,

@@ -4,7 +4,7 @@ import { ReservationStatus } from '../../entities/booking/reservation.entity.js'
 import { column, pgArray, query, sql, type Sql } from '../common/sql.js';
 import { outboxInsert, type NewOutboxEvent } from '../live/outbox.store.js';
 import { inventoryLock, type InventoryRow } from '../stays/stays.store.js';
-import { keyLink, keyOutcome, type KeyScope } from './idempotency.store.js';
+import { keyFence, keyLink, keyOutcome, type KeyScope } from './idempotency.store.js';
 
 /**
  * The booking domain's SQL: the hold and the confirmation, each one statement on the
@@ -59,10 +59,11 @@ export interface HoldRecord extends NewReservation {
 
 /**
  * One statement, so atomic on its own: takes the inventory lock on the stay's rows
- * and, only if every version is still the one the hold was priced at, bumps their
- * `reserved`, inserts the PENDING reservation and its outbox events (after the row
- * locks, so they follow commit order) and links the idempotency key. If any row moved,
- * it changes nothing and answers undefined. The locks are held for this statement only.
+ * and the key's row and, only if every version is still the one the hold was priced at
+ * and the key's claim is still this request's, bumps their `reserved`, inserts the
+ * PENDING reservation and its outbox events (after the row locks, so they follow commit
+ * order) and links the idempotency key. Otherwise it changes nothing and answers
+ * undefined. The locks are held for this statement only.
  */
 export async function insertHold(em: EntityManager, hold: HoldRecord): Promise<ReservationRow | undefined> {
   const nights = hold.inventory.length;
@@ -75,8 +76,10 @@ export async function insertHold(em: EntityManager, hold: HoldRecord): Promise<R
                                ${pgArray(hold.inventory.map((row) => row.version))}::int[]) as held(date, version)
         ), locked as materialized (
           ${inventoryLock({ roomTypeId: hold.roomTypeId, from: hold.checkIn, to: hold.checkOut })}
+        ), fence as materialized (
+          ${keyFence(hold.key)}
         ), unchanged as (
-          select count(*) = ${nights} as ok from locked join held using (date, version)
+          select count(*) = ${nights} and exists (select 1 from fence) as ok from locked join held using (date, version)
         ), inventory as (
           update room_type_inventory n set reserved = n.reserved + ${hold.rooms}, version = n.version + 1
             from held, unchanged

@@ -9,7 +9,8 @@ import { nightlyRate } from '../stays/pricing.js';
 import { assertNotPast, type Stay } from '../stays/stay.validation.js';
 import { readInventory, setLockTimeout, type InventoryCounts, type InventoryRange, type StayHotel } from '../stays/stays.store.js';
 import { insertHold, type HoldRecord } from './booking.store.js';
-import type { KeyScope } from './idempotency.store.js';
+import { claimLost } from './idempotency.js';
+import { claimHeld, type KeyScope } from './idempotency.store.js';
 import { statusEvent } from './status-events.js';
 
 /** Everything a new hold needs besides the inventory. */
@@ -20,7 +21,7 @@ export interface HoldRequest {
   guest: { name: string; email: string };
   now: Date;
   holdExpiresAt: Date;
-  /** The idempotency key the reservation is linked to, in the statement that creates it. */
+  /** The idempotency key (with the request's fence) the reservation is linked to, in the statement that creates it. */
   key: KeyScope;
 }
 
@@ -48,8 +49,9 @@ export async function createHeldReservation(
     )!;
     if (!stored.hotel) throw notFound('RoomType', roomTypeId);
     const row = await insertHold(tx, holdRecord(request, stored, stored.hotel));
-    if (!row) throw OptimisticLockError.lockFailed('RoomTypeInventory');
-    return row;
+    if (row) return row;
+    if (!(await claimHeld(tx, request.key))) throw claimLost();
+    throw OptimisticLockError.lockFailed('RoomTypeInventory');
   };
   const row = options.lock
     ? await em.transactional(async (tx) => {

@@ -9,11 +9,17 @@ import { column, execute, query, sql, type Sql } from '../common/sql.js';
  * commits with the change it describes.
  */
 
-/** One key of one caller for one operation. */
+/**
+ * One key of one caller for one operation. `claim` is the fence of the request that
+ * holds the key's running claim: every write a request makes to its key (link,
+ * outcome, release, lease renewal) is conditioned on it, so a request that lost its
+ * claim to a retry (its lease lapsed while it was stalled) can no longer act under it.
+ */
 export interface KeyScope {
   principal: string;
   operation: string;
   key: string;
+  claim?: string;
 }
 
 /** How a key's request ended: the reservation it produced, or the error it answered. */
@@ -23,19 +29,24 @@ export interface KeyOutcome {
 }
 
 const ofKey = (scope: KeyScope) =>
-  sql`principal = ${scope.principal} and operation = ${scope.operation} and key = ${scope.key}`;
+  scope.claim === undefined
+    ? sql`principal = ${scope.principal} and operation = ${scope.operation} and key = ${scope.key}`
+    : sql`principal = ${scope.principal} and operation = ${scope.operation} and key = ${scope.key} and claim_id = ${scope.claim}::uuid`;
 
-/** Claims the key for a new request: an INSERT only one request can win. Answers whether this one did. */
+/**
+ * Claims the key for a new request, fenced by `claim.id`: an INSERT only one request
+ * can win. Answers whether this one did.
+ */
 export async function insertClaim(
   em: EntityManager,
   scope: KeyScope,
-  claim: { requestHash: string; now: Date; leaseUntil: Date; expiresAt: Date },
+  claim: { id: string; requestHash: string; now: Date; leaseUntil: Date; expiresAt: Date },
 ): Promise<boolean> {
   const rows = await query(
     em,
     'idempotency.insertClaim',
-    sql`insert into idempotency_key (principal, operation, key, request_hash, state, locked_until, created_at, expires_at)
-        values (${scope.principal}, ${scope.operation}, ${scope.key}, ${claim.requestHash}, 'running',
+    sql`insert into idempotency_key (principal, operation, key, request_hash, state, claim_id, locked_until, created_at, expires_at)
+        values (${scope.principal}, ${scope.operation}, ${scope.key}, ${claim.requestHash}, 'running', ${claim.id}::uuid,
                 ${claim.leaseUntil.toISOString()}::timestamptz, ${claim.now.toISOString()}::timestamptz,
                 ${claim.expiresAt.toISOString()}::timestamptz)
         on conflict do nothing
@@ -51,25 +62,58 @@ export function readKey(em: EntityManager, scope: KeyScope): Promise<Idempotency
 }
 
 /**
- * Takes over a running claim whose lease ended before `now` (its request died): moves
- * the lease to `leaseUntil`. Answers the reservation the dead request had linked, or
- * undefined when the lease is still someone's.
+ * Takes over a running claim whose lease ended before `now` (its request died, or
+ * stalled past its lease): a new fence `claim` and a lease to `leaseUntil`. Answers
+ * the reservation the previous holder had linked, or undefined when the lease is
+ * still someone's.
  */
 export async function takeOverLease(
   em: EntityManager,
   scope: KeyScope,
-  now: Date,
-  leaseUntil: Date,
+  takeover: { claim: string; now: Date; leaseUntil: Date },
 ): Promise<{ reservationId: string | null } | undefined> {
   const rows = await query(
     em,
     'idempotency.takeOverLease',
-    sql`update idempotency_key set locked_until = ${leaseUntil.toISOString()}::timestamptz
-         where ${ofKey(scope)} and state = 'running' and locked_until < ${now.toISOString()}::timestamptz
+    sql`update idempotency_key
+           set claim_id = ${takeover.claim}::uuid, locked_until = ${takeover.leaseUntil.toISOString()}::timestamptz
+         where ${ofKey({ ...scope, claim: undefined })} and state = 'running'
+           and locked_until < ${takeover.now.toISOString()}::timestamptz
         returning reservation_id`,
     z.object({ reservation_id: column.uuid.nullable() }),
   );
   return rows.length === 1 ? { reservationId: rows[0].reservation_id } : undefined;
+}
+
+/** Whether `scope`'s claim is still the key's running claim. */
+export async function claimHeld(em: EntityManager, scope: KeyScope): Promise<boolean> {
+  const rows = await query(
+    em,
+    'idempotency.claimHeld',
+    sql`select 1 as held from idempotency_key where ${ofKey(scope)} and state = 'running'`,
+    z.object({ held: column.int }),
+  );
+  return rows.length === 1;
+}
+
+/** Moves a running claim's lease to `leaseUntil` while its request works; false when the claim is no longer this one. */
+export async function renewLease(em: EntityManager, scope: KeyScope, leaseUntil: Date): Promise<boolean> {
+  const moved = await execute(
+    em,
+    'idempotency.renewLease',
+    sql`update idempotency_key set locked_until = ${leaseUntil.toISOString()}::timestamptz
+         where ${ofKey(scope)} and state = 'running'`,
+  );
+  return moved === 1;
+}
+
+/**
+ * A SELECT of the key's row FOR UPDATE while `scope`'s claim is running, as a fragment:
+ * a statement that creates the key's effect gates it on this, so only the claim's
+ * current holder can, and a takeover waits for it to commit (and then inherits it).
+ */
+export function keyFence(scope: KeyScope): Sql {
+  return sql`select 1 from idempotency_key where ${ofKey(scope)} and state = 'running' for update`;
 }
 
 /**
@@ -89,18 +133,23 @@ export function keyLink(scope: KeyScope, reservationId: string, when: Sql = sql`
   return sql`update idempotency_key set reservation_id = ${reservationId}::uuid where ${ofKey(scope)} and ${when}`;
 }
 
-/** Links a running claim to the record its request made, in that record's transaction (a retry inherits it). */
-export async function linkKey(em: EntityManager, scope: KeyScope, reservationId: string): Promise<void> {
-  await execute(em, 'idempotency.linkKey', keyLink(scope, reservationId));
+/**
+ * Links a running claim to the record its request made, in that record's transaction (a
+ * retry inherits it). False when the claim is no longer `scope`'s: the transaction must
+ * then not commit the record.
+ */
+export async function linkKey(em: EntityManager, scope: KeyScope, reservationId: string): Promise<boolean> {
+  return (await execute(em, 'idempotency.linkKey', keyLink(scope, reservationId, sql`state = 'running'`))) === 1;
 }
 
-/** Undoes `linkKey` when the record it pointed at was given up, so the key's claim can be released. */
-export async function unlinkKey(em: EntityManager, scope: KeyScope, reservationId: string): Promise<void> {
-  await execute(
+/** Undoes `linkKey` when the record it pointed at was given up, so the key's claim can be released; false when the claim is no longer `scope`'s. */
+export async function unlinkKey(em: EntityManager, scope: KeyScope, reservationId: string): Promise<boolean> {
+  const unlinked = await execute(
     em,
     'idempotency.unlinkKey',
     sql`update idempotency_key set reservation_id = null where ${ofKey(scope)} and reservation_id = ${reservationId}::uuid`,
   );
+  return unlinked === 1;
 }
 
 export async function recordOutcome(em: EntityManager, scope: KeyScope, outcome: KeyOutcome): Promise<void> {

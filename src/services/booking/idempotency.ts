@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { newId } from '../../entities/id.js';
 import type { Clock } from '../common/clock.js';
 import { badInput, DomainError, ErrorCode } from '../common/errors.js';
 import {
@@ -9,6 +10,7 @@ import {
   purgeKeys,
   readKey,
   recordOutcome,
+  renewLease,
   takeOverLease,
   type KeyScope,
 } from './idempotency.store.js';
@@ -16,7 +18,10 @@ import {
 export type { KeyScope };
 
 export interface IdempotencySettings {
-  /** How long a running claim is its owner's; past it, a retry may take over (its owner is presumed dead). */
+  /**
+   * How long a running claim is its owner's without renewal; past it, a retry may take
+   * over (its owner is presumed dead). The owner renews it every third of it while it works.
+   */
   leaseMs: number;
   /** How long a duplicate waits for the first request before answering IDEMPOTENCY_KEY_IN_USE. */
   waitMs: number;
@@ -24,10 +29,22 @@ export interface IdempotencySettings {
   retentionMs: number;
 }
 
-/** What `begin` decided: this request does the work, or the work was done and here is how it ended. */
+/**
+ * What `begin` decided: this request does the work (under `scope`, which carries its
+ * claim's fence), or the work was done and here is how it ended.
+ */
 export type Claim =
-  | { kind: 'owner'; reservationId: string | null }
+  | { kind: 'owner'; scope: KeyScope; reservationId: string | null }
   | { kind: 'replay'; reservationId: string | null; error: DomainError | null };
+
+const keyInUse = () =>
+  new DomainError(ErrorCode.IDEMPOTENCY_KEY_IN_USE, 'A request with this idempotency key is still being processed: retry shortly');
+
+/**
+ * The answer of a request whose claim a retry took over while it was stalled (its
+ * lease lapsed): the retry is doing the work now, and this request did nothing under the key.
+ */
+export const claimLost = keyInUse;
 
 export function validateKey(key: string): void {
   if (key.length < 8 || key.length > 255) throw badInput('idempotencyKey', 'must be 8 to 255 characters');
@@ -43,6 +60,10 @@ export function requestHash(input: unknown): string {
  * The first request claims the key with an INSERT that only one can win; the others
  * wait for its outcome. Outcomes (a reservation, or the error it ended with) are kept
  * for `retentionMs`; a transient failure (BUSY) releases the key so a retry runs again.
+ * A running claim has a short lease its owner renews (`keepLease`): a retry takes over
+ * the claim of a request that died within `leaseMs`, and every claim has a fence
+ * (KeyScope.claim) that the owner's writes are conditioned on, so a request that
+ * stalled past its lease and comes back cannot act beside the one that took over.
  * Leases and retention are read from the clock; the wait for a running duplicate is
  * real time, since a client is waiting.
  */
@@ -58,13 +79,15 @@ export class IdempotencyKeys {
     const deadline = Date.now() + this.settings.waitMs;
     for (let attempt = 0; ; attempt++) {
       const now = this.clock.now();
+      const claim = newId();
       const claimed = await insertClaim(this.em, scope, {
+        id: claim,
         requestHash: hash,
         now,
         leaseUntil: this.after(now, this.settings.leaseMs),
         expiresAt: this.after(now, this.settings.retentionMs),
       });
-      if (claimed) return { kind: 'owner', reservationId: null };
+      if (claimed) return { kind: 'owner', scope: { ...scope, claim }, reservationId: null };
 
       const row = await readKey(this.em, scope);
       if (row) {
@@ -80,17 +103,32 @@ export class IdempotencyKeys {
         }
         // A running claim whose lease ran out belonged to a request that died: the first retry inherits it.
         const now = this.clock.now();
-        const inherited = await takeOverLease(this.em, scope, now, this.after(now, this.settings.leaseMs));
-        if (inherited) return { kind: 'owner', reservationId: inherited.reservationId };
+        const inherited = await takeOverLease(this.em, scope, { claim, now, leaseUntil: this.after(now, this.settings.leaseMs) });
+        if (inherited) return { kind: 'owner', scope: { ...scope, claim }, reservationId: inherited.reservationId };
       }
-      if (Date.now() >= deadline) {
-        throw new DomainError(
-          ErrorCode.IDEMPOTENCY_KEY_IN_USE,
-          'A request with this idempotency key is still being processed: retry shortly',
-        );
-      }
+      if (Date.now() >= deadline) throw keyInUse();
       await delay(Math.min(200, 20 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random()));
     }
+  }
+
+  /**
+   * Renews the claim's lease every third of `leaseMs` until the returned function is
+   * called (a request that runs longer than that: a slow gateway, a busy database). A
+   * renewal that fails is left to the next one; a claim that was lost is not renewed again.
+   */
+  keepLease(scope: KeyScope, onError: (error: unknown) => void): () => void {
+    let renewing = false;
+    const timer = setInterval(() => {
+      if (renewing) return;
+      renewing = true;
+      renewLease(this.em.fork(), scope, this.after(this.clock.now(), this.settings.leaseMs))
+        .then((held) => {
+          if (!held) clearInterval(timer);
+        }, onError)
+        .finally(() => (renewing = false));
+    }, Math.max(1, Math.floor(this.settings.leaseMs / 3)));
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /** Records the outcome; pass `tx` to record it in the transaction that produced it. */

@@ -68,7 +68,9 @@ const DEFINITIVE = new Set<ErrorCode>([ErrorCode.SOLD_OUT, ErrorCode.HOLD_EXPIRE
  *   -> CONFIRMED, or REJECTED with the units given back.
  * Each step commits on its own; the gateway call runs outside any transaction. A crash
  * between steps leaves a PENDING record that the sweeper settles by asking the gateway,
- * and a key whose lease a retry can take over.
+ * and a key whose lease (renewed while the saga runs) a retry takes over once it lapses.
+ * Two requests may then both be past the hold for one record: the gateway charges a
+ * record once (its id is the charge's idempotency key) and only one settles it.
  */
 export class PaymentSaga {
   private readonly keys: IdempotencyKeys;
@@ -81,30 +83,47 @@ export class PaymentSaga {
   }
 
   /**
-   * Runs the saga for one request. `hold` creates the PENDING record (step 2); a
+   * Runs the saga for one request. `hold` creates the PENDING record (step 2) and links
+   * it to the key it is given (fenced: only while this request's claim is current); a
    * SOLD_OUT or HOLD_EXPIRED from it is remembered under the key, any other failure
    * frees the key for a retry. `paymentToken` null: nothing to charge (a zero total).
    */
   async run<T extends Payable>(
     ledger: PaymentLedger<T>,
-    request: { scope: KeyScope; hash: string; paymentToken: string | null; hold: () => Promise<T> },
+    request: { scope: KeyScope; hash: string; paymentToken: string | null; hold: (key: KeyScope) => Promise<T> },
   ): Promise<T> {
-    const { scope } = request;
-    const claim = await this.keys.begin(scope, request.hash);
+    const claim = await this.keys.begin(request.scope, request.hash);
     if (claim.kind === 'replay') {
       if (claim.error) throw claim.error;
       return ledger.load(this.em, claim.reservationId!);
     }
-    await this.step('claimed', claim.reservationId);
+    // From here on every write to the key carries this request's fence (claim.scope).
+    const stopRenewing = this.keys.keepLease(claim.scope, (error) =>
+      this.deps.logger.warn({ err: error }, 'could not renew an idempotency key lease; retrying'),
+    );
+    try {
+      return await this.work(ledger, request, claim.scope, claim.reservationId);
+    } finally {
+      stopRenewing();
+    }
+  }
+
+  private async work<T extends Payable>(
+    ledger: PaymentLedger<T>,
+    request: { paymentToken: string | null; hold: (key: KeyScope) => Promise<T> },
+    scope: KeyScope,
+    inherited: string | null,
+  ): Promise<T> {
+    await this.step('claimed', inherited);
 
     let record: T;
-    if (claim.reservationId) {
+    if (inherited) {
       // A retry inheriting the claim of a request that died after the hold.
-      record = await ledger.load(this.em, claim.reservationId);
+      record = await ledger.load(this.em, inherited);
       if (record.status !== ReservationStatus.PENDING) return this.conclude(scope, record);
     } else {
       try {
-        record = await request.hold();
+        record = await request.hold(scope);
       } catch (error) {
         if (error instanceof DomainError && DEFINITIVE.has(error.code)) await this.keys.finish(scope, { error });
         else await this.keys.release(scope);
@@ -175,6 +194,9 @@ export class PaymentSaga {
     if (!moved && outcome.status === 'succeeded' && current.status !== ReservationStatus.CONFIRMED) {
       await refundCharge(this.deps, current.id);
     }
+    // Settled by someone else meanwhile (a sweeper, a cancel, a request that stalled past
+    // its lease and then confirmed): the key still learns how it ended.
+    if (!moved && current.status !== ReservationStatus.PENDING) await this.keys.finish(scope, outcomeOf(current));
     return current;
   }
 

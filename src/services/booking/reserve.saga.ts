@@ -62,7 +62,7 @@ export class ReserveSaga {
       scope,
       hash,
       paymentToken: token,
-      hold: () => {
+      hold: (key) => {
         const now = this.deps.clock.now();
         return this.hold({
           roomTypeId: data.roomTypeId,
@@ -71,7 +71,7 @@ export class ReserveSaga {
           guest,
           now,
           holdExpiresAt: new Date(now.getTime() + this.deps.settings.holdTtlMs),
-          key: scope,
+          key,
         });
       },
     });

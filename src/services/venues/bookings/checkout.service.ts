@@ -6,7 +6,7 @@ import { Booking } from '../../../entities/venues/booking.entity.js';
 import { BookingItem } from '../../../entities/venues/booking-item.entity.js';
 import { OfferingKind } from '../../../entities/venues/offering.js';
 import type { BookingDeps } from '../../booking/booking.deps.js';
-import { requestHash, validateKey, type KeyScope } from '../../booking/idempotency.js';
+import { claimLost, requestHash, validateKey, type KeyScope } from '../../booking/idempotency.js';
 import { linkKey, unlinkKey } from '../../booking/idempotency.store.js';
 import { PaymentSaga } from '../../booking/payment-saga.js';
 import { validateGuest, validatePaymentToken } from '../../booking/reserve.saga.js';
@@ -60,7 +60,7 @@ export class CheckoutService {
       scope,
       hash,
       paymentToken,
-      hold: () => this.begin(principal.sub, data.holdToken, { guest, paymentToken, details }, scope),
+      hold: (key) => this.begin(principal.sub, data.holdToken, { guest, paymentToken, details }, key),
     });
   }
 
@@ -135,14 +135,21 @@ export class CheckoutService {
    * retry that took over a lapsed claim may have settled it since); answers whether it was.
    */
   private async giveUp(booking: Booking, scope: KeyScope, how: 'delete' | 'expire'): Promise<boolean> {
-    return this.em.transactional(async (tx) => {
-      const given =
-        how === 'delete'
-          ? (await tx.nativeDelete(Booking, { id: booking.id, status: ReservationStatus.PENDING })) > 0
-          : (await transitionBooking(tx, { id: booking.id, from: [ReservationStatus.PENDING], to: ReservationStatus.EXPIRED })).moved;
-      if (given) await unlinkKey(tx, scope, booking.id);
-      return given;
-    });
+    return this.em
+      .transactional(async (tx) => {
+        const given =
+          how === 'delete'
+            ? (await tx.nativeDelete(Booking, { id: booking.id, status: ReservationStatus.PENDING })) > 0
+            : (await transitionBooking(tx, { id: booking.id, from: [ReservationStatus.PENDING], to: ReservationStatus.EXPIRED }))
+                .moved;
+        // A retry that took the key over inherited this booking: it stays as it was, for the retry to finish.
+        if (given && !(await unlinkKey(tx, scope, booking.id))) throw new ClaimTakenOver();
+        return given;
+      })
+      .catch((error: unknown) => {
+        if (error instanceof ClaimTakenOver) return false;
+        throw error;
+      });
   }
 
   /** The PENDING booking with one item per seat at the price it was held at, and the key linked to it. */
@@ -187,12 +194,16 @@ export class CheckoutService {
           priceMinor: item.priceMinor,
         }),
       );
+      // The key first: its row lock orders this against a retry taking the claim over.
+      if (!(await linkKey(tx, scope, bookingId))) throw claimLost();
       await tx.flush();
-      await linkKey(tx, scope, bookingId);
       return booking;
     });
   }
 }
+
+/** Rolls back a give-up whose key a retry took over meanwhile. */
+class ClaimTakenOver extends Error {}
 
 /** Whether the engine moved exactly the seats that were recorded. */
 function sameSeats(moved: HoldInfo, recorded: HoldInfo): boolean {
