@@ -4,6 +4,7 @@ import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
 import { Migrator } from '@mikro-orm/migrations';
 import { PgliteDriver } from '@mikro-orm/pglite';
 import { MikroORM, PostgreSqlDriver, type EntityManager } from '@mikro-orm/postgresql';
+import type { Pool, PoolClient } from 'pg';
 import { migrationsList } from '../../migrations/index.js';
 import { entities } from '../entities/index.js';
 import type { Config } from './config.js';
@@ -55,10 +56,37 @@ export function ormOptions(db: DatabaseOptions, logger?: Logger): Options {
       driver: PostgreSqlDriver,
       clientUrl: db.databaseUrl,
       pool: { min: 0, max: db.poolMax ?? 20 },
+      driverOptions: { onPoolCreated: (pool: Pool) => reclaimDeadClients(pool) },
     } as Options;
   }
   if (!db.dataDir.startsWith('memory:')) mkdirSync(db.dataDir, { recursive: true });
   return { ...common, driver: PgliteDriver, dbName: db.dataDir } as Options;
+}
+
+/**
+ * Works around kysely#1990 (open): a transaction whose BEGIN, COMMIT or ROLLBACK fails
+ * because its connection died (a database restart, a cut connection) never gives its
+ * pooled client back. Such a client can never run a query again; left checked out, it
+ * shrinks the pool for good (enough outages exhaust it) and makes pool.end() wait
+ * forever. A client whose connection ended while checked out, and that nobody gave back
+ * within `graceMs`, is given back with an error: the pool then discards it.
+ */
+export function reclaimDeadClients(pool: Pool, graceMs = 1_000): void {
+  const checkedOut = new Set<PoolClient>();
+  pool.on('acquire', (client) => checkedOut.add(client));
+  pool.on('release', (_error, client) => checkedOut.delete(client));
+  pool.on('remove', (client) => checkedOut.delete(client as PoolClient));
+  pool.on('connect', (client) => {
+    client.once('end', () => {
+      setTimeout(() => {
+        if (!checkedOut.delete(client)) return;
+        const release = client.release.bind(client);
+        // A holder that gives it back late must not be told it was released twice.
+        client.release = () => undefined;
+        release(new Error('connection ended while the client was checked out'));
+      }, graceMs).unref();
+    });
+  });
 }
 
 export async function openDatabase(db: DatabaseOptions, logger?: Logger): Promise<Orm> {
