@@ -149,7 +149,8 @@ describe.each(engines)('%s hold engine', (_name, start) => {
       const cells = loaded(await engine.cells(performanceId, now, [section]));
       const recount = { ...NONE };
       for (const cell of cells.values()) recount[cell.state === 'pending' ? 'held' : cell.state] += 1;
-      expect({ section, counts: counts[section] ?? NONE }).toEqual({ section, counts: recount });
+      const { capacity: _capacity, ...counted } = counts[section] ?? NONE;
+      expect({ section, counts: counted }).toEqual({ section, counts: recount });
       total += cells.size;
     }
     expect(loaded(await engine.cells(performanceId, now)).size).toBe(total);
@@ -555,6 +556,102 @@ describe.each(engines)('%s hold engine', (_name, start) => {
     expect(counts).toEqual(Object.fromEntries(sections.map((section) => [section, { held: 2000, sold: 6000, blocked: 2000 }])));
     expect(loaded(await engine.cells(performanceId, T0, ['S3'])).size).toBe(10_000);
     expect((await engine.holdSeats(performanceId, { ...request('t1'), seats: [seat('S3', 'R7', 55)] })).ok).toBe(false);
+  });
+
+  describe('counted sections (time slots)', () => {
+    const SLOT = 'slot-1';
+    const tickets = (...numbers: number[]) => numbers.map((n) => `${SLOT}#${n}`);
+    const quantity = (token: string, count: number, overrides: Partial<HoldRequest> = {}) => ({
+      ...request(token, overrides),
+      section: SLOT,
+      quantity: count,
+      price: 1250,
+    });
+
+    it('holds quantities within the capacity, all or none, on the first free units', async () => {
+      const performanceId = await loadedPerformance({ ...EMPTY, capacities: [{ section: SLOT, capacity: 5 }] });
+      const first = held(await engine.holdQuantity(performanceId, quantity('t1', 3)));
+      expect(first.hold.seats).toEqual(tickets(1, 2, 3).map((id) => ({ id, section: SLOT, price: 1250 })));
+      expect(change(first.event)).toEqual({
+        at: T0,
+        seats: tickets(1, 2, 3).map((seatId) => ({ seatId, status: 'HELD' })),
+        sections: { [SLOT]: { held: 3, sold: 0, blocked: 0, capacity: 5 } },
+      });
+      expect(await engine.holdQuantity(performanceId, quantity('t2', 3, { owner: 'bob' }))).toEqual({
+        ok: false,
+        reason: 'unavailable',
+        seatIds: [],
+      });
+      expect(await engine.holdQuantity(performanceId, quantity('t1', 8, { existing: true }))).toEqual({
+        ok: false,
+        reason: 'too_many',
+        max: 10,
+      });
+      held(await engine.release(performanceId, 't1', 'alice', T0, tickets(2)));
+      const second = held(await engine.holdQuantity(performanceId, quantity('t2', 3, { owner: 'bob' })));
+      expect(ids(second.hold.seats)).toEqual(tickets(2, 4, 5));
+      expect(loaded(await engine.counts(performanceId, T0))[SLOT]).toEqual({ held: 5, sold: 0, blocked: 0, capacity: 5 });
+      // Adding to a hold takes from the same capacity; a section without one has nothing to hold.
+      expect((await engine.holdQuantity(performanceId, quantity('t1', 1, { existing: true }))).ok).toBe(false);
+      expect(await engine.holdQuantity(performanceId, { ...quantity('t3', 1), section: 'no-capacity' })).toEqual({
+        ok: false,
+        reason: 'unavailable',
+        seatIds: [],
+      });
+      await expectCountsMatchCells(performanceId, T0, [SLOT]);
+    });
+
+    it('checks out, settles and expires counted units like seats', async () => {
+      const performanceId = await loadedPerformance({ ...EMPTY, capacities: [{ section: SLOT, capacity: 4 }] });
+      const hold = held(await engine.holdQuantity(performanceId, quantity('t1', 2))).hold;
+      held(await engine.beginCheckout(performanceId, 't1', 'alice', T0, 'b1'));
+      held(await engine.settle(performanceId, 'b1', hold.seats, 'sold', T0));
+      held(await engine.holdQuantity(performanceId, quantity('t2', 2, { owner: 'bob', expiresAt: T0 + MINUTE })));
+      expect((await engine.holdQuantity(performanceId, quantity('t3', 1, { owner: 'carol' }))).ok).toBe(false);
+      // bob's hold expires: its two units are free again.
+      const later = held(await engine.holdQuantity(performanceId, quantity('t3', 2, { owner: 'carol', now: T0 + MINUTE })));
+      expect(ids(later.hold.seats)).toEqual(tickets(3, 4));
+      expect(loaded(await engine.counts(performanceId, T0 + MINUTE))[SLOT]).toEqual({ held: 2, sold: 2, blocked: 0, capacity: 4 });
+      await expectCountsMatchCells(performanceId, T0 + MINUTE, [SLOT]);
+    });
+
+    it('sets capacities all or none, never below held + sold, with an event', async () => {
+      const other = 'slot-2';
+      const performanceId = await loadedPerformance({ ...EMPTY, capacities: [{ section: SLOT, capacity: 5 }] });
+      held(await engine.holdQuantity(performanceId, quantity('t1', 3)));
+      const before = await lastEventId(performanceId);
+      expect(
+        await engine.setCapacities(performanceId, [{ section: other, capacity: 10 }, { section: SLOT, capacity: 2 }], T0),
+      ).toEqual({ ok: false, reason: 'unavailable', seatIds: [SLOT] });
+      expect(await eventsSince(performanceId, before)).toEqual([]);
+      expect((await engine.holdQuantity(performanceId, { ...quantity('t2', 1), section: other })).ok).toBe(false);
+
+      const set = held(await engine.setCapacities(performanceId, [{ section: other, capacity: 10 }, { section: SLOT, capacity: 3 }], T0));
+      expect(change(set.event)).toEqual({
+        at: T0,
+        seats: [],
+        sections: { [other]: { held: 0, sold: 0, blocked: 0, capacity: 10 }, [SLOT]: { held: 3, sold: 0, blocked: 0, capacity: 3 } },
+      });
+      expect((await eventsSince(performanceId, before)).map(change)).toEqual([change(set.event)]);
+      expect((await engine.holdQuantity(performanceId, quantity('t2', 1, { owner: 'bob' }))).ok).toBe(false);
+      expect((await engine.holdQuantity(performanceId, { ...quantity('t2', 10, { owner: 'bob' }), section: other })).ok).toBe(true);
+    });
+
+    it('300 holds of 1-3 units of a 200-capacity section: never over capacity', async () => {
+      const performanceId = await loadedPerformance({ ...EMPTY, capacities: [{ section: SLOT, capacity: 200 }] });
+      const results = await Promise.all(
+        Array.from({ length: 300 }, (_, i) =>
+          under.peers[i % under.peers.length].holdQuantity(performanceId, quantity(`t${i}`, 1 + (i % 3), { owner: `u${i}` })),
+        ),
+      );
+      const units = results.flatMap((result) => (result.ok ? result.hold.seats : []));
+      expect(new Set(ids(units)).size).toBe(units.length);
+      expect(units.length).toBeLessThanOrEqual(200);
+      // All or none: a refused request holds nothing, and only a full slot refuses.
+      expect(units.length).toBeGreaterThan(200 - 3);
+      expect(loaded(await engine.counts(performanceId, T0))[SLOT]).toMatchObject({ held: units.length, capacity: 200 });
+      await expectCountsMatchCells(performanceId, T0, [SLOT]);
+    });
   });
 
   describe('under concurrency', () => {

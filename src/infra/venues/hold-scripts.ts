@@ -13,7 +13,8 @@ import type { Cluster, Redis } from 'ioredis';
  * own arguments follow.
  *
  * Cells: absent = FREE, `H:<token>` held, `P:<bookingId>` pending, `S:<bookingId>` sold,
- * `X` blocked. Counters: `<section>:held|sold|blocked` (pending counts as held). A hold
+ * `X` blocked. Counters: `<section>:held|sold|blocked` (pending counts as held), and
+ * `<section>:cap` for a counted section (an exhibition's time slot: held + sold <= cap). A hold
  * record has `owner`, `created`, `exp`, `next` (sequence of the next seat added) and
  * `s:<seatId>` = `<sequence>:<price>:<section>` per seat (price '' when none was given),
  * so its seats read back in the order added, with the price they were held at.
@@ -66,11 +67,14 @@ end
 -- Appends the change's event (with the touched sections' counts) unless nothing changed;
 -- answers { eventId, body } or {}.
 local function appendEvent(change)
-  if #change.seats == 0 then return {} end
+  if #change.seats == 0 and next(change.sections) == nil then return {} end
   local sections = {}
   for section in pairs(change.sections) do
-    local counts = redis.call('HMGET', countsKey, section .. ':held', section .. ':sold', section .. ':blocked')
-    sections[section] = { held = tonumber(counts[1]) or 0, sold = tonumber(counts[2]) or 0, blocked = tonumber(counts[3]) or 0 }
+    local counts = redis.call('HMGET', countsKey, section .. ':held', section .. ':sold', section .. ':blocked', section .. ':cap')
+    sections[section] = {
+      held = tonumber(counts[1]) or 0, sold = tonumber(counts[2]) or 0, blocked = tonumber(counts[3]) or 0,
+      capacity = tonumber(counts[4])
+    }
   end
   local body = cjson.encode({ at = now, seats = change.seats, sections = sections })
   local id = redis.call('XADD', eventsKey, 'MAXLEN', '~', eventLogLength, '*', 'event', body)
@@ -239,6 +243,63 @@ if not hold then writeHold(token, owner, now, expiresAt) end
 for _, seat in ipairs(chosen) do setCell(change, seat.section, seat.id, false, mine) end
 addHoldSeats(token, chosen)
 return { 'ok', index, appendEvent(change), holdReply(readHold(token)) }
+`;
+
+/**
+ * ARGV[3..]: token, owner, expiresAt, existing (1/0), maxSeats, section, quantity, price
+ * (or ''). Takes the section's first FREE cells <section>#1, #2, ... while held + sold +
+ * quantity <= its capacity. Answers { 'ok', event, hold } or a refusal.
+ */
+const HOLD_QUANTITY = `
+local token, owner, expiresAt = ARGV[3], ARGV[4], ARGV[5]
+local existing, maxSeats = ARGV[6] == '1', tonumber(ARGV[7])
+local section, quantity, price = ARGV[8], tonumber(ARGV[9]), ARGV[10]
+${LOADED_AND_PURGED}
+local hold = readHold(token)
+if existing then
+  if not hold or hold.owner ~= owner then return { 'token' } end
+elseif hold then
+  return { 'token' }
+end
+if (hold and #hold.seats or 0) + quantity > maxSeats then return { 'too_many', maxSeats } end
+local counts = redis.call('HMGET', countsKey, section .. ':held', section .. ':sold', section .. ':cap')
+local capacity = tonumber(counts[3])
+if quantity < 1 or not capacity or (tonumber(counts[1]) or 0) + (tonumber(counts[2]) or 0) + quantity > capacity then
+  return { 'unavailable', {} }
+end
+local change, mine, units, n = newChange(), 'H:' .. token, {}, 0
+if not hold then writeHold(token, owner, now, expiresAt) end
+while #units < quantity do
+  n = n + 1
+  local id = section .. '#' .. n
+  if not getCell(section, id) then
+    setCell(change, section, id, false, mine)
+    table.insert(units, { id = id, section = section, price = price })
+  end
+end
+addHoldSeats(token, units)
+return { 'ok', appendEvent(change), holdReply(readHold(token)) }
+`;
+
+/**
+ * ARGV[3..]: (section, capacity) pairs. Sets them all, unless some section's held + sold
+ * exceeds its new capacity: then { 'unavailable', sections } and nothing changes.
+ * Answers { 'ok', event } (an event even when no unit changed).
+ */
+const SET_CAPACITIES = `
+${LOADED_AND_PURGED}
+local over = {}
+for i = 3, #ARGV, 2 do
+  local counts = redis.call('HMGET', countsKey, ARGV[i] .. ':held', ARGV[i] .. ':sold')
+  if (tonumber(counts[1]) or 0) + (tonumber(counts[2]) or 0) > tonumber(ARGV[i + 1]) then table.insert(over, ARGV[i]) end
+end
+if #over > 0 then return { 'unavailable', over } end
+local change = newChange()
+for i = 3, #ARGV, 2 do
+  redis.call('HSET', countsKey, ARGV[i] .. ':cap', ARGV[i + 1])
+  change.sections[ARGV[i]] = true
+end
+return { 'ok', appendEvent(change) }
 `;
 
 /** ARGV[3..]: token, owner. Answers { 'ok', hold } or { 'token' }. */
@@ -428,12 +489,15 @@ return { 'ok', event, earliest[2] or '' }
 `;
 
 /**
- * ARGV[3..]: (seatId, section, cell) triples. Sets them all and the marker unless the
- * marker is there; a seat listed twice keeps its first cell. Answers { 'loaded' } or { 'already' }.
+ * ARGV[3..]: the number of capacities, (section, capacity) pairs, then (seatId, section,
+ * cell) triples. Sets them all and the marker unless the marker is there; a seat listed
+ * twice keeps its first cell. Answers { 'loaded' } or { 'already' }.
  * Cells go in batches through unpack(), whose stack limit a 100,000-seat call would break.
  */
 const LOAD = `
 if isLoaded() then return { 'already' } end
+local capacities = tonumber(ARGV[3])
+for i = 4, 3 + 2 * capacities, 2 do redis.call('HSET', countsKey, ARGV[i] .. ':cap', ARGV[i + 1]) end
 local BATCH = 500
 local batches, counts, seen = {}, {}, {}
 local function flush(section)
@@ -441,7 +505,7 @@ local function flush(section)
   if batch and #batch > 0 then redis.call('HSET', cellKey(section), unpack(batch)) end
   batches[section] = {}
 end
-for i = 3, #ARGV, 3 do
+for i = 4 + 2 * capacities, #ARGV, 3 do
   local seatId, section, cell = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   if not seen[seatId] then
     seen[seatId] = true
@@ -493,6 +557,8 @@ return 0
 
 const PERFORMANCE_SCRIPTS = {
   venuesHold: HOLD,
+  venuesHoldQuantity: HOLD_QUANTITY,
+  venuesSetCapacities: SET_CAPACITIES,
   venuesGetHold: GET_HOLD,
   venuesExtend: EXTEND,
   venuesRelease: RELEASE,

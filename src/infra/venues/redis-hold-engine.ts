@@ -12,6 +12,7 @@ import {
   type SeatChangeEvent,
   type SeatRef,
   type SeatStatusName,
+  type SectionCapacity,
   type SectionCounts,
 } from '../../services/venues/holds/hold-engine.js';
 import { defineHoldScripts, type HoldScripts, type PerformanceScript, type ScriptArg } from './hold-scripts.js';
@@ -89,8 +90,10 @@ export class RedisHoldEngine implements HoldEngine {
     for (const { seat, bookingId } of snapshot.sold) triples.push(seat.id, seat.section, `S:${bookingId}`);
     for (const { seat, bookingId } of snapshot.pending) triples.push(seat.id, seat.section, `P:${bookingId}`);
     for (const seat of snapshot.blocked) triples.push(seat.id, seat.section, 'X');
+    const capacities = snapshot.capacities ?? [];
+    const args: ScriptArg[] = [capacities.length, ...capacities.flatMap(({ section, capacity }) => [section, capacity])];
     // `now` is unused: a performance that is not loaded has no holds to expire.
-    const [status] = await this.run('venuesLoad', performanceId, 0, triples);
+    const [status] = await this.run('venuesLoad', performanceId, 0, args.concat(triples));
     await this.client.sadd(this.loadedSetKey, performanceId);
     return status === 'loaded';
   }
@@ -122,6 +125,30 @@ export class RedisHoldEngine implements HoldEngine {
     const [, chosen, event, hold] = reply as [string, number, EventReply, HoldReply];
     if (!existing) await this.indexHold(performanceId);
     return { ok: true, hold: decodeHold(hold), event: decodeEvent(performanceId, event), chosen };
+  }
+
+  async holdQuantity(
+    performanceId: string,
+    request: HoldRequest & { section: string; quantity: number; price?: number },
+  ): Promise<HoldResult> {
+    const { token, owner, expiresAt, existing, maxSeats, section, quantity, price } = request;
+    const args: ScriptArg[] = [token, owner, expiresAt, existing ? 1 : 0, maxSeats, section, quantity, price ?? ''];
+    const reply = await this.run('venuesHoldQuantity', performanceId, request.now, args);
+    if (reply[0] !== 'ok') return refusal(reply);
+    const [, event, hold] = reply as [string, EventReply, HoldReply];
+    if (!existing) await this.indexHold(performanceId);
+    return { ok: true, hold: decodeHold(hold), event: decodeEvent(performanceId, event) };
+  }
+
+  async setCapacities(
+    performanceId: string,
+    capacities: SectionCapacity[],
+    now: number,
+  ): Promise<{ ok: true; event: SeatChangeEvent | null } | Refusal> {
+    const args = capacities.flatMap(({ section, capacity }) => [section, capacity]);
+    const reply = await this.run('venuesSetCapacities', performanceId, now, args);
+    if (reply[0] !== 'ok') return refusal(reply);
+    return { ok: true, event: decodeEvent(performanceId, reply[1] as EventReply) };
   }
 
   async getHold(performanceId: string, token: string, owner: string, now: number): Promise<HoldInfo | null | 'not_loaded'> {
@@ -213,7 +240,8 @@ export class RedisHoldEngine implements HoldEngine {
       const colon = fields[i].lastIndexOf(':');
       const section = fields[i].slice(0, colon);
       counts[section] ??= { held: 0, sold: 0, blocked: 0 };
-      counts[section][fields[i].slice(colon + 1) as keyof SectionCounts] = Number(fields[i + 1]);
+      const kind = fields[i].slice(colon + 1);
+      counts[section][kind === 'cap' ? 'capacity' : (kind as keyof SectionCounts)] = Number(fields[i + 1]);
     }
     return counts;
   }
@@ -336,7 +364,8 @@ function eventFrom(performanceId: string, eventId: string, body: string): SeatCh
     eventId,
     performanceId,
     at: Number(stored.at),
-    seats: stored.seats.map(([seatId, status]) => ({ seatId, status })),
+    // cjson writes an empty list as {}: an event of capacities alone has no seats.
+    seats: Array.isArray(stored.seats) ? stored.seats.map(([seatId, status]) => ({ seatId, status })) : [],
     sections: stored.sections,
   };
 }

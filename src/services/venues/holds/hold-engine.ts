@@ -7,8 +7,12 @@
  *     script touches one Redis Cluster slot;
  *   - MemoryHoldEngine (./memory-hold-engine.ts): in-process, for one instance without Redis.
  *
- * The engine knows seats only as ids with their section (SeatRef); the chart, prices and
- * rules (closed performances, categories) are the caller's. Times are epoch milliseconds
+ * The engine knows units only as ids with their section (SeatRef); the chart, prices and
+ * rules (closed performances, categories) are the caller's. Its vocabulary is the seat
+ * map's, but a "seat" is any unit one cell stands for and a "performance" any offering
+ * whose keys share one hash tag: the seats of a performance (sections of the chart), or
+ * the tickets of an exhibition (one section per time slot, with a capacity: see
+ * `holdQuantity` and `setCapacities`). Times are epoch milliseconds
  * passed in by the caller (the domain's clock), never read inside the engine.
  *
  * A cell (one seat of one performance) is FREE (absent), held by a token, pending
@@ -53,6 +57,8 @@ export interface SectionCounts {
   held: number;
   sold: number;
   blocked: number;
+  /** Sections of counted units (an exhibition's time slots): held + sold never exceeds it. */
+  capacity?: number;
 }
 
 export interface HoldInfo {
@@ -81,6 +87,18 @@ export interface LoadSnapshot {
   sold: { seat: SeatRef; bookingId: string }[];
   pending: { seat: SeatRef; bookingId: string }[];
   blocked: SeatRef[];
+  /** The capacities of counted sections (time slots). */
+  capacities?: SectionCapacity[];
+}
+
+export interface SectionCapacity {
+  section: string;
+  capacity: number;
+}
+
+/** The cell id of the `n`-th unit (1-based) of a counted section: `<section>#<n>`. */
+export function countedUnitId(section: string, n: number): string {
+  return `${section}#${n}`;
 }
 
 export type Refusal =
@@ -149,6 +167,28 @@ export interface HoldEngine {
    * with no seat ids when none qualifies.
    */
   holdFirst(performanceId: string, request: HoldRequest & { candidates: Candidate[] }): Promise<HoldResult & { chosen?: number }>;
+
+  /**
+   * Holds `quantity` units of a counted section (one with a capacity): all or none, only
+   * while held + sold + quantity <= its capacity (else `unavailable` with no ids; a
+   * section without a capacity has none). The units are the section's first FREE cells
+   * `<section>#1`, `<section>#2`, ... (countedUnitId), each with `price`. `too_many` when
+   * the hold would then have more than `maxSeats` units.
+   */
+  holdQuantity(
+    performanceId: string,
+    request: HoldRequest & { section: string; quantity: number; price?: number },
+  ): Promise<HoldResult>;
+  /**
+   * Sets the capacities of counted sections, all or none: `unavailable` names the
+   * sections whose held + sold exceeds the capacity asked. Appends an event with the
+   * sections' counts (and capacities) even when no unit changed, so followers learn of it.
+   */
+  setCapacities(
+    performanceId: string,
+    capacities: SectionCapacity[],
+    now: number,
+  ): Promise<{ ok: true; event: SeatChangeEvent | null } | Refusal>;
 
   /** The owner's unexpired hold, or null (unknown, expired, checked out, another owner's). */
   getHold(performanceId: string, token: string, owner: string, now: number): Promise<HoldInfo | null | 'not_loaded'>;

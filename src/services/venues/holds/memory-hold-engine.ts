@@ -1,4 +1,5 @@
 import {
+  countedUnitId,
   guardSection,
   type Candidate,
   type CellState,
@@ -11,6 +12,7 @@ import {
   type SeatChangeEvent,
   type SeatRef,
   type SeatStatusName,
+  type SectionCapacity,
   type SectionCounts,
 } from './hold-engine.js';
 
@@ -37,11 +39,13 @@ interface Hold {
   seats: Map<string, SeatRef>;
 }
 
-/** The seats whose status one step changed, for its event. */
+/** The seats whose status one step changed, for its event (and sections whose capacity it set). */
 class Change {
   readonly seats: { seatId: string; status: SeatStatusName }[] = [];
   readonly sections = new Set<string>();
 }
+
+const emptyCounts = (): SectionCounts => ({ held: 0, sold: 0, blocked: 0 });
 
 /** One loaded performance, modelled as RedisHoldEngine's keys are. */
 class PerformanceState {
@@ -74,8 +78,7 @@ class PerformanceState {
 
     const [from, to] = [previous && KIND[previous.state], next && KIND[next.state]];
     if (from !== to) {
-      const counts = this.counts.get(section) ?? { held: 0, sold: 0, blocked: 0 };
-      this.counts.set(section, counts);
+      const counts = this.countsOf(section);
       if (from) counts[from] -= 1;
       if (to) counts[to] += 1;
     }
@@ -84,6 +87,13 @@ class PerformanceState {
       change.seats.push({ seatId, status });
       change.sections.add(section);
     }
+  }
+
+  /** The section's counters, created on first use. */
+  countsOf(section: string): SectionCounts {
+    let counts = this.counts.get(section);
+    if (!counts) this.counts.set(section, (counts = emptyCounts()));
+    return counts;
   }
 
   /** A hold of another owner answers as no hold: a token never tells whose it is. */
@@ -162,6 +172,7 @@ export class MemoryHoldEngine implements HoldEngine {
       // A seat listed twice keeps its first cell.
       if (!performance.cell(seat.section, seat.id)) performance.setCell(loading, seat.section, seat.id, cell);
     }
+    for (const { section, capacity } of snapshot.capacities ?? []) performance.countsOf(section).capacity = capacity;
     this.performances.set(performanceId, performance);
     return true;
   }
@@ -216,6 +227,53 @@ export class MemoryHoldEngine implements HoldEngine {
     }
     if (candidates.length > 0 && tooMany === candidates.length) return { ok: false, reason: 'too_many', max: maxSeats };
     return { ok: false, reason: 'unavailable', seatIds: listUnavailable ? (firstTaken ?? []) : [] };
+  }
+
+  async holdQuantity(
+    performanceId: string,
+    request: HoldRequest & { section: string; quantity: number; price?: number },
+  ): Promise<HoldResult> {
+    const { token, owner, now, existing, maxSeats, section, quantity } = request;
+    const performance = this.purged(performanceId, now);
+    if (!performance) return NOT_LOADED;
+    let hold = performance.holds.get(token);
+    if (existing ? hold?.owner !== owner : hold) return TOKEN;
+    if ((hold?.seats.size ?? 0) + quantity > maxSeats) return { ok: false, reason: 'too_many', max: maxSeats };
+    const counts = performance.counts.get(section);
+    if (quantity < 1 || counts?.capacity === undefined || counts.held + counts.sold + quantity > counts.capacity) {
+      return { ok: false, reason: 'unavailable', seatIds: [] };
+    }
+    const change = new Change();
+    hold ??= { token, owner, createdAt: now, expiresAt: request.expiresAt, seats: new Map() };
+    performance.holds.set(token, hold);
+    for (let n = 1, taken = 0; taken < quantity; n++) {
+      const id = countedUnitId(section, n);
+      if (performance.cell(section, id)) continue;
+      performance.setCell(change, section, id, { state: 'held', token });
+      hold.seats.set(id, heldSeat({ id, section, price: request.price }));
+      taken += 1;
+    }
+    return { ok: true, hold: holdInfo(hold), event: this.append(performanceId, performance, now, change) };
+  }
+
+  async setCapacities(
+    performanceId: string,
+    capacities: SectionCapacity[],
+    now: number,
+  ): Promise<{ ok: true; event: SeatChangeEvent | null } | Refusal> {
+    const performance = this.purged(performanceId, now);
+    if (!performance) return NOT_LOADED;
+    const over = capacities.filter(({ section, capacity }) => {
+      const counts = performance.counts.get(section);
+      return counts !== undefined && counts.held + counts.sold > capacity;
+    });
+    if (over.length > 0) return { ok: false, reason: 'unavailable', seatIds: over.map((c) => c.section) };
+    const change = new Change();
+    for (const { section, capacity } of capacities) {
+      performance.countsOf(section).capacity = capacity;
+      change.sections.add(section);
+    }
+    return { ok: true, event: this.append(performanceId, performance, now, change) };
   }
 
   async getHold(performanceId: string, token: string, owner: string, now: number): Promise<HoldInfo | null | 'not_loaded'> {
@@ -408,7 +466,7 @@ export class MemoryHoldEngine implements HoldEngine {
 
   /** Appends the change's event (with the touched sections' counts) unless nothing changed. */
   private append(performanceId: string, performance: PerformanceState, now: number, change: Change): SeatChangeEvent | null {
-    if (change.seats.length === 0) return null;
+    if (change.seats.length === 0 && change.sections.size === 0) return null;
     const sections: Record<string, SectionCounts> = {};
     for (const section of change.sections) sections[section] = { ...performance.counts.get(section)! };
     this.lastEventNumber += 1;
