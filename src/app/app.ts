@@ -33,7 +33,7 @@ import { MemoryHoldEngine } from '../services/venues/holds/memory-hold-engine.js
 import { HoldReaper } from '../services/venues/holds/reaper.js';
 import { RedisHoldEngine } from '../infra/venues/redis-hold-engine.js';
 import { ChartCache } from '../services/venues/seating/chart-cache.js';
-import { PerformanceCache } from '../services/venues/holds/performance-context.js';
+import { OfferingCache } from '../services/venues/holds/offering-context.js';
 import type { VenueDeps } from '../services/venues/venue.deps.js';
 import { SeatFeed } from '../services/venues/live/seat-feed.js';
 
@@ -97,7 +97,7 @@ export async function startApp({ config, logger, orm: givenOrm, booking, venues 
   const venueDeps: VenueDeps = {
     engine: venues?.engine ?? (redis ? new RedisHoldEngine(redis) : new MemoryHoldEngine()),
     charts: new ChartCache(),
-    performances: new PerformanceCache(),
+    offerings: new OfferingCache(),
     clock: bookingDeps.clock,
     logger,
   };

@@ -14,6 +14,10 @@ import { Performance } from './venues/performance.entity.js';
 import { SeatBlock } from './venues/seat-block.entity.js';
 import { Booking } from './venues/booking.entity.js';
 import { BookingItem } from './venues/booking-item.entity.js';
+import { Exhibition } from './venues/exhibition.entity.js';
+import { TimeSlot } from './venues/time-slot.entity.js';
+import { Restaurant } from './venues/restaurant.entity.js';
+import { DiningTable } from './venues/dining-table.entity.js';
 
 export {
   Hotel,
@@ -32,6 +36,10 @@ export {
   SeatBlock,
   Booking,
   BookingItem,
+  Exhibition,
+  TimeSlot,
+  Restaurant,
+  DiningTable,
 };
 
 /** Listed explicitly: no glob discovery, so the same list works from src/ and dist/. */
@@ -52,4 +60,8 @@ export const entities = [
   SeatBlock,
   Booking,
   BookingItem,
+  Exhibition,
+  TimeSlot,
+  Restaurant,
+  DiningTable,
 ];

@@ -144,7 +144,7 @@ restartable('a seat storm while Redis dies and comes back empty', () => {
       }, 'the seat map to answer again');
       expect(first!.errors).toBeUndefined();
       expect(await probe.exists(`{perf:${performanceId}}:loaded`)).toBe(1);
-      const rebuilt = server.logs.slice(logsAtRestart).filter((r) => r.msg === 'rebuilt seat state from PostgreSQL' && r.performanceId === performanceId);
+      const rebuilt = server.logs.slice(logsAtRestart).filter((r) => r.msg === 'rebuilt hold-engine state from PostgreSQL' && r.offeringId === performanceId);
       expect(rebuilt).toMatchObject([{ sold: sold.length, pending: 0, blocked: 0 }]);
       // Every seat of a CONFIRMED booking is SOLD again, those confirmed while Redis was down too.
       expect(soldMap(first!.data!.performance)).toEqual([...sold].sort());

@@ -132,7 +132,7 @@ export class RedisHoldEngine implements HoldEngine {
     request: HoldRequest & { section: string; quantity: number; price?: number },
   ): Promise<HoldResult> {
     const { token, owner, expiresAt, existing, maxSeats, section, quantity, price } = request;
-    const args: ScriptArg[] = [token, owner, expiresAt, existing ? 1 : 0, maxSeats, section, quantity, price ?? ''];
+    const args: ScriptArg[] = [token, owner, expiresAt, existing ? 1 : 0, maxSeats, section, quantity, seatTag({ price })];
     const reply = await this.run('venuesHoldQuantity', performanceId, request.now, args);
     if (reply[0] !== 'ok') return refusal(reply);
     const [, event, hold] = reply as [string, EventReply, HoldReply];
@@ -314,9 +314,25 @@ export class RedisHoldEngine implements HoldEngine {
   }
 }
 
-/** A seat list as the scripts take it: (seatId, section, price or '') per seat. */
+/** A seat list as the scripts take it: (seatId, section, tag) per seat. */
 function seatArgs(seats: SeatRef[]): ScriptArg[] {
-  return seats.flatMap((seat) => [seat.id, seat.section, seat.price ?? '']);
+  return seats.flatMap((seat) => [seat.id, seat.section, seatTag(seat)]);
+}
+
+/**
+ * What a hold keeps of a seat besides its id and section, as one opaque string the
+ * scripts store and give back: the price, and `x<quantity>` when one was given ('' for neither).
+ */
+function seatTag({ price, quantity }: Pick<SeatRef, 'price' | 'quantity'>): string {
+  return `${price ?? ''}${quantity === undefined ? '' : `x${quantity}`}`;
+}
+
+function withTag(id: string, section: string, tag: string): SeatRef {
+  const seat: SeatRef = { id, section };
+  const [price, quantity] = tag.split('x');
+  if (price !== '') seat.price = Number(price);
+  if (quantity !== undefined) seat.quantity = Number(quantity);
+  return seat;
 }
 
 function refusal(reply: Reply): Refusal {
@@ -336,8 +352,8 @@ function refusal(reply: Reply): Refusal {
 function decodeHold([token, owner, createdAt, expiresAt, ...seats]: HoldReply): HoldInfo {
   const hold: HoldInfo = { token, owner, createdAt: Number(createdAt), expiresAt: Number(expiresAt), seats: [] };
   for (let i = 0; i < seats.length; i += 3) {
-    const [id, section, price] = seats.slice(i, i + 3);
-    hold.seats.push(price === '' ? { id, section } : { id, section, price: Number(price) });
+    const [id, section, tag] = seats.slice(i, i + 3);
+    hold.seats.push(withTag(id, section, tag));
   }
   return hold;
 }

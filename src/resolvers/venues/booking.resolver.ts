@@ -92,8 +92,8 @@ export class BookingResolver {
     const items = await booking.items.load({ dataloader: true });
     return items.map((item) => ({
       seatId: item.seatId,
-      timeSlotId: null,
-      tableId: null,
+      timeSlotId: item.timeSlotId,
+      tableId: item.tableId,
       startsAt: item.startsAt,
       endsAt: item.endsAt,
       quantity: item.quantity,

@@ -15,8 +15,8 @@ function toHold(hold: HoldView): Hold {
     items: hold.items.map((item) => ({
       id: item.id,
       seatId: item.seatId,
-      timeSlotId: null,
-      tableId: null,
+      timeSlotId: item.timeSlotId,
+      tableId: item.tableId,
       startsAt: item.startsAt,
       endsAt: item.endsAt,
       quantity: item.quantity,

@@ -5,7 +5,7 @@ import { SeatBlock } from '../../entities/venues/seat-block.entity.js';
 import type { Caller } from '../common/caller.js';
 import { badInput, DomainError, ErrorCode } from '../common/errors.js';
 import type { CellState, SeatRef, SeatStatusName, SectionCounts } from './holds/hold-engine.js';
-import { loadPerformance } from './holds/performance-context.js';
+import { loadPerformance } from './holds/offering-context.js';
 import { onSeats } from './seat-state.js';
 import type { ChartIndex, SectionSummary } from './seating/chart-index.js';
 import type { VenueDeps } from './venue.deps.js';

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { ReservationStatus } from '../../entities/booking/reservation.entity.js';
 import { BookingItem } from '../../entities/venues/booking-item.entity.js';
 import { SeatBlock } from '../../entities/venues/seat-block.entity.js';
+import { TimeSlot } from '../../entities/venues/time-slot.entity.js';
 import { DomainError, ErrorCode } from '../common/errors.js';
 import type { LoadSnapshot, SeatRef } from './holds/hold-engine.js';
 import { parseSeatId } from './seating/layout.js';
@@ -16,6 +17,11 @@ const isNotLoaded = (value: unknown): value is NotLoaded =>
 /** The seat of a seat id, with its section (ids are validated against the chart before they get here). */
 export function seatRef(id: string): SeatRef {
   return { id, section: parseSeatId(id)!.section };
+}
+
+/** The engine cells a booking item stands for: its seat, or the cells of its tickets or table it names. */
+export function itemUnits(item: Pick<BookingItem, 'seatId' | 'units'>): SeatRef[] {
+  return item.seatId ? [seatRef(item.seatId)] : (item.units ?? []).map(({ id, section }) => ({ id, section }));
 }
 
 /** What a client is told to wait before retrying when the hold engine cannot be reached. */
@@ -40,8 +46,8 @@ export async function onSeats<T>(
     const snapshot = await recordedSeats(em, performanceId);
     if (await engineCall(deps, () => deps.engine.load(performanceId, snapshot))) {
       deps.logger.warn(
-        { performanceId, sold: snapshot.sold.length, pending: snapshot.pending.length, blocked: snapshot.blocked.length },
-        'rebuilt seat state from PostgreSQL',
+        { offeringId: performanceId, sold: snapshot.sold.length, pending: snapshot.pending.length, blocked: snapshot.blocked.length },
+        'rebuilt hold-engine state from PostgreSQL',
       );
     }
   }
@@ -66,22 +72,29 @@ async function engineCall<T>(deps: VenueDeps, operation: () => Promise<T>): Prom
   }
 }
 
-/** What PostgreSQL records of a performance's seats: the state a lost engine is rebuilt from. */
-export async function recordedSeats(em: EntityManager, performanceId: string): Promise<LoadSnapshot> {
-  const fork = em.fork();
-  const [items, blocks] = await Promise.all([
-    fork.find(
+/**
+ * What PostgreSQL records of an offering's cells: the state a lost engine is rebuilt
+ * from (sold and pending cells of live booking items, blocked seats, time slots' capacities).
+ */
+export async function recordedSeats(em: EntityManager, offeringId: string): Promise<LoadSnapshot> {
+  const [items, blocks, slots] = await Promise.all([
+    em.fork().find(
       BookingItem,
-      { offeringId: performanceId, live: true, seatId: { $ne: null } },
-      { populate: ['booking'], fields: ['seatId', 'booking.id', 'booking.status'] },
+      { offeringId, live: true },
+      { populate: ['booking'], fields: ['seatId', 'units', 'booking.id', 'booking.status'] },
     ),
-    em.fork().find(SeatBlock, { performanceId }),
+    em.fork().find(SeatBlock, { performanceId: offeringId }),
+    em.fork().find(TimeSlot, { exhibition: offeringId }, { fields: ['id', 'capacity'] }),
   ]);
-  const snapshot: LoadSnapshot = { sold: [], pending: [], blocked: blocks.map((b) => seatRef(b.seatId)) };
+  const snapshot: LoadSnapshot = {
+    sold: [],
+    pending: [],
+    blocked: blocks.map((b) => seatRef(b.seatId)),
+    capacities: slots.map((slot) => ({ section: slot.id, capacity: slot.capacity })),
+  };
   for (const item of items) {
-    const unit = { seat: seatRef(item.seatId!), bookingId: item.booking.id };
-    if (item.booking.getEntity().status === ReservationStatus.PENDING) snapshot.pending.push(unit);
-    else snapshot.sold.push(unit);
+    const pending = item.booking.getEntity().status === ReservationStatus.PENDING;
+    for (const seat of itemUnits(item)) (pending ? snapshot.pending : snapshot.sold).push({ seat, bookingId: item.booking.id });
   }
   return snapshot;
 }

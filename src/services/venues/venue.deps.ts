@@ -2,13 +2,13 @@ import type { Clock } from '../common/clock.js';
 import type { Logger } from '../common/logger.js';
 import type { HoldEngine } from './holds/hold-engine.js';
 import type { ChartCache } from './seating/chart-cache.js';
-import type { PerformanceCache } from './holds/performance-context.js';
+import type { OfferingCache } from './holds/offering-context.js';
 
-/** What every venue operation shares: the hold engine, the charts' seat indexes, the hold path's performances, the clock. */
+/** What every venue operation shares: the hold engine, the charts' seat indexes, the hold path's offerings, the clock. */
 export interface VenueDeps {
   engine: HoldEngine;
   charts: ChartCache;
-  performances: PerformanceCache;
+  offerings: OfferingCache;
   clock: Clock;
   logger: Logger;
 }

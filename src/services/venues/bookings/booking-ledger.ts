@@ -4,7 +4,7 @@ import { HOLDING_STATUSES, ReservationStatus } from '../../../entities/booking/r
 import { Booking } from '../../../entities/venues/booking.entity.js';
 import { BookingItem } from '../../../entities/venues/booking-item.entity.js';
 import type { PaymentLedger } from '../../booking/payment-saga.js';
-import { onSeats, seatRef } from '../seat-state.js';
+import { itemUnits, onSeats } from '../seat-state.js';
 import { claimExpiredBooking, markSeatsSynced } from './booking.store.js';
 import type { VenueDeps } from '../venue.deps.js';
 
@@ -46,8 +46,8 @@ export async function transitionBooking(
  */
 export async function syncSeats(em: EntityManager, deps: VenueDeps, booking: Booking): Promise<boolean> {
   if (booking.status === ReservationStatus.PENDING) return true;
-  const items = await em.fork().find(BookingItem, { booking: booking.id, seatId: { $ne: null } }, { fields: ['seatId'] });
-  const seats = items.map((item) => seatRef(item.seatId!));
+  const items = await em.fork().find(BookingItem, { booking: booking.id }, { fields: ['seatId', 'units'] });
+  const seats = items.flatMap(itemUnits);
   const outcome = booking.status === ReservationStatus.CONFIRMED ? 'sold' : 'free';
   let conflicts: string[];
   try {

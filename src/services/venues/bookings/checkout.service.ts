@@ -4,7 +4,6 @@ import { ReservationStatus } from '../../../entities/booking/reservation.entity.
 import { newId } from '../../../entities/id.js';
 import { Booking } from '../../../entities/venues/booking.entity.js';
 import { BookingItem } from '../../../entities/venues/booking-item.entity.js';
-import { OfferingKind } from '../../../entities/venues/offering.js';
 import type { BookingDeps } from '../../booking/booking.deps.js';
 import { claimLost, requestHash, validateKey, type KeyScope } from '../../booking/idempotency.js';
 import { linkKey, unlinkKey } from '../../booking/idempotency.store.js';
@@ -14,9 +13,9 @@ import type { Caller } from '../../common/caller.js';
 import { badInput, DomainError, ErrorCode, invalidState } from '../../common/errors.js';
 import { assertDetails } from '../details.js';
 import type { HoldInfo } from '../holds/hold-engine.js';
-import { holdExpired, view } from '../holds/hold.service.js';
-import { performanceOf } from '../holds/hold-token.js';
-import { loadPerformance, type PerformanceContext } from '../holds/performance-context.js';
+import { holdExpired } from '../holds/hold.service.js';
+import { offeringOf } from '../holds/hold-token.js';
+import { loadOffering, type HeldItem, type OfferingContext } from '../holds/offering-context.js';
 import { onSeats } from '../seat-state.js';
 import type { VenueDeps } from '../venue.deps.js';
 import { bookingLedger, transitionBooking } from './booking-ledger.js';
@@ -70,24 +69,25 @@ export class CheckoutService {
     input: { guest: { name: string; email: string }; paymentToken: string | null; details: Record<string, unknown> | null },
     scope: KeyScope,
   ): Promise<Booking> {
-    const performanceId = performanceOf(token);
-    if (!performanceId) throw holdExpired();
-    const context = await loadPerformance(this.em, this.deps, performanceId, { fresh: true }).catch(() => {
+    const offeringId = offeringOf(token);
+    if (!offeringId) throw holdExpired();
+    const context = await loadOffering(this.em, this.deps, offeringId, { fresh: true }).catch(() => {
       throw holdExpired();
     });
     const now = this.deps.clock.now();
-    const { id } = context.performance;
+    const { id } = context;
     const hold = await onSeats(this.em, this.deps, id, () => this.deps.engine.getHold(id, token, owner, now.getTime()));
     if (!hold) throw holdExpired();
-    assertDetails(context.performance.detailsSchema, input.details);
-    const total = view(context, hold).totalMinor;
+    assertDetails(context.detailsSchema, input.details);
+    const items = await context.items(hold);
+    const total = items.reduce((sum, item) => sum + item.priceMinor, 0);
     if (total > 0 && input.paymentToken === null) throw badInput('paymentToken', 'is required: the hold costs money');
 
     // The record first, then the seats: a crash between the two leaves a PENDING booking
     // that the sweeper settles like any other (no charge: EXPIRED), never seats the engine
     // keeps for a booking nobody knows of.
     const bookingId = newId();
-    const booking = await this.record(context, hold, bookingId, owner, input, scope, now).catch(async (error: unknown) => {
+    const booking = await this.record(context, items, bookingId, owner, input, scope, now).catch(async (error: unknown) => {
       if (!(error instanceof UniqueConstraintViolationException)) throw error;
       // PostgreSQL has a live booking of some of these seats that the engine did not know
       // of (it lost its state while that checkout ran): they are not this hold's to sell.
@@ -152,45 +152,50 @@ export class CheckoutService {
       });
   }
 
-  /** The PENDING booking with one item per seat at the price it was held at, and the key linked to it. */
+  /**
+   * The PENDING booking with one item per seat, slot or seating at the price it was held
+   * at (with the engine cells of tickets and tables), and the key linked to it.
+   */
   private async record(
-    context: PerformanceContext,
-    hold: HoldInfo,
+    context: OfferingContext,
+    items: HeldItem[],
     bookingId: string,
     owner: string,
     input: { guest: { name: string; email: string }; details: Record<string, unknown> | null },
     scope: KeyScope,
     now: Date,
   ): Promise<Booking> {
-    const { performance } = context;
-    const held = view(context, hold);
     return this.em.transactional(async (tx) => {
       const booking = tx.create(Booking, {
         id: bookingId,
-        kind: OfferingKind.PERFORMANCE,
-        offeringId: performance.id,
+        kind: context.kind,
+        offeringId: context.id,
         venue: context.venueId,
-        title: performance.title,
+        title: context.title,
         principal: owner,
         guestName: input.guest.name,
         guestEmail: input.guest.email,
         details: input.details,
         status: ReservationStatus.PENDING,
-        totalMinor: held.totalMinor,
+        totalMinor: items.reduce((sum, item) => sum + item.priceMinor, 0),
         currency: context.currency,
         // Long enough for the gateway call; past it, the sweeper asks the gateway how it ended.
         holdExpiresAt: new Date(now.getTime() + 2 * this.booking.settings.paymentTimeoutMs + 30_000),
         createdAt: now,
       });
-      held.items.forEach((item, position) =>
+      items.forEach((item, position) =>
         tx.create(BookingItem, {
           booking,
           position,
-          offeringId: performance.id,
+          offeringId: context.id,
           seatId: item.seatId,
+          timeSlotId: item.timeSlotId,
+          tableId: item.tableId,
+          // A seat is its own cell; tickets and tables name theirs.
+          units: item.seatId ? null : item.units.map(({ id, section }) => ({ id, section })),
           startsAt: item.startsAt,
           endsAt: item.endsAt,
-          quantity: 1,
+          quantity: item.quantity,
           priceMinor: item.priceMinor,
         }),
       );

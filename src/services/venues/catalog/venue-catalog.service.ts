@@ -290,7 +290,7 @@ export class VenueCatalogService {
     };
     validate.version(data.version);
     const saved = await saveVersioned(this.em, performance, data.version, changes);
-    this.deps.performances.forget(performance.id);
+    this.deps.offerings.forget(performance.id);
     return saved;
   }
 

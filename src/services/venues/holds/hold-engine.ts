@@ -42,6 +42,11 @@ export interface SeatRef {
    * and gives it back in HoldInfo.seats, so a later price change does not touch holds.
    */
   price?: number;
+  /**
+   * What the unit counts for when it is not 1, kept with the hold like the price: a
+   * table's party size, on the first cell of its seating.
+   */
+  quantity?: number;
 }
 
 export type SeatStatusName = 'FREE' | 'HELD' | 'SOLD' | 'BLOCKED';

@@ -1,15 +1,23 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { isId } from '../../../entities/id.js';
 import { OfferingKind, OfferingStatus } from '../../../entities/venues/offering.js';
-import type { Performance } from '../../../entities/venues/performance.entity.js';
+import { TimeSlot } from '../../../entities/venues/time-slot.entity.js';
 import type { Caller } from '../../common/caller.js';
-import { badInput, DomainError, ErrorCode, invalidState } from '../../common/errors.js';
+import { todayIn } from '../../common/dates.js';
+import { badInput, DomainError, ErrorCode, invalidState, notFound } from '../../common/errors.js';
+import { integer } from '../../common/validation.js';
+import type { RestaurantContext } from '../dining/restaurant-context.js';
+import { seatingCandidates, seatingStarts, tablesFor } from '../dining/seatings.js';
 import { bestAvailable } from '../seating/best-available.js';
-import type { ChartIndex } from '../seating/chart-index.js';
 import { onSeats } from '../seat-state.js';
+import type { ExhibitionContext } from '../timed-entry/exhibition-context.js';
 import { MAX_HOLD_LIFETIME_MS, type VenueDeps } from '../venue.deps.js';
-import type { HoldInfo, HoldResult, SeatRef } from './hold-engine.js';
-import { newHoldToken, performanceOf } from './hold-token.js';
-import { loadPerformance, priced, type PerformanceContext } from './performance-context.js';
+import type { HoldInfo, HoldRequest, HoldResult } from './hold-engine.js';
+import { newHoldToken, offeringOf } from './hold-token.js';
+import { loadOffering, loadPerformance, type HoldItemView, type OfferingContext } from './offering-context.js';
+import { priced, type PerformanceContext } from './performance-context.js';
+
+export type { HoldItemView };
 
 /** A hold as its holder sees it. */
 export interface HoldView {
@@ -20,16 +28,6 @@ export interface HoldView {
   currency: string;
   items: HoldItemView[];
   totalMinor: number;
-}
-
-export interface HoldItemView {
-  /** The seat id: stable within the hold, so releaseHold can name it. */
-  id: string;
-  seatId: string;
-  startsAt: Date;
-  endsAt: Date;
-  quantity: number;
-  priceMinor: number;
 }
 
 export interface HoldSeatsData {
@@ -48,6 +46,19 @@ export interface HoldBestData {
   holdToken?: string | null;
 }
 
+export interface HoldTimedEntryData {
+  timeSlotId: string;
+  quantity: number;
+  holdToken?: string | null;
+}
+
+export interface HoldTableData {
+  restaurantId: string;
+  startsAt: Date;
+  partySize: number;
+  holdToken?: string | null;
+}
+
 /** Rounds of best-available against a fresh snapshot before answering SOLD_OUT: others may take the seats it saw free. */
 const BEST_AVAILABLE_ROUNDS = 4;
 
@@ -55,15 +66,19 @@ export const holdExpired = () =>
   new DomainError(ErrorCode.HOLD_EXPIRED, 'This hold does not exist, has expired, or was released or checked out');
 
 /**
- * Seat holds (VENUES.md): all or nothing, owned by the token's principal, expiring at a
- * deadline. The hold engine is the only check: nothing here reads seat states and then
- * decides, so two buyers can never both be told yes.
+ * Holds (VENUES.md): all or nothing, owned by the token's principal, expiring at a
+ * deadline, for every kind of offering: seats of a performance, tickets of an
+ * exhibition's time slot, a restaurant table for one seating. The hold engine is the
+ * only check: nothing here reads states and then decides, so two buyers can never both
+ * be told yes. Reading, extending and releasing a hold are the same for every kind.
  */
 export class HoldService {
   constructor(
     private readonly em: EntityManager,
     private readonly deps: VenueDeps,
   ) {}
+
+  // ---- seats ----
 
   async holdSeats(caller: Caller, data: HoldSeatsData): Promise<HoldView> {
     const owner = caller.require().sub;
@@ -75,13 +90,13 @@ export class HoldService {
     }
     const { refs, unknown } = context.chart.refsFor(ids);
     if (unknown.length > 0) throw badInput('seatIds', `unknown seats: ${unknown.slice(0, 20).join(', ')}`);
-    const result = await onSeats(this.em, this.deps, context.performance.id, () =>
-      this.deps.engine.holdSeats(context.performance.id, {
+    const result = await onSeats(this.em, this.deps, context.id, () =>
+      this.deps.engine.holdSeats(context.id, {
         ...this.request(context, owner, data.holdToken),
         seats: refs.map((seat) => priced(context, seat)),
       }),
     );
-    return this.answer(context, result);
+    return this.answer(context, result, 'seatIds', 'Some of these seats are not available');
   }
 
   async holdBestAvailable(caller: Caller, data: HoldBestData): Promise<HoldView> {
@@ -116,20 +131,69 @@ export class HoldService {
       const result = await onSeats(this.em, this.deps, performance.id, () =>
         this.deps.engine.holdFirst(performance.id, { ...request, candidates: withPrices }),
       );
-      if (result.ok || result.reason !== 'unavailable') return this.answer(context, result);
+      if (result.ok || result.reason !== 'unavailable') return this.answer(context, result, 'quantity', '');
     }
     throw new DomainError(ErrorCode.SOLD_OUT, `No ${data.quantity} seats available as asked`, { unavailableSeatIds: [] });
   }
+
+  // ---- timed entry ----
+
+  /** N tickets of one time slot, all or none (SOLD_OUT when fewer are left); with holdToken, added to that hold. */
+  async holdTimedEntry(caller: Caller, data: HoldTimedEntryData): Promise<HoldView> {
+    const owner = caller.require().sub;
+    const slot = isId(data.timeSlotId) ? await this.em.fork().findOne(TimeSlot, data.timeSlotId) : null;
+    if (!slot) throw notFound('TimeSlot', data.timeSlotId);
+    const context = (await this.forNewHold(slot.exhibition.id, data.holdToken)) as ExhibitionContext;
+    const quantity = integer('quantity', data.quantity, 1, context.maxUnitsPerHold);
+    if (slot.endsAt.getTime() <= this.deps.clock.now().getTime()) throw invalidState('This time slot is over');
+    const result = await onSeats(this.em, this.deps, context.id, () =>
+      this.deps.engine.holdQuantity(context.id, {
+        ...this.request(context, owner, data.holdToken),
+        section: slot.id,
+        quantity,
+        price: slot.priceMinor,
+      }),
+    );
+    return this.answer(context, result, 'quantity', `Fewer than ${quantity} tickets are left for this time slot`);
+  }
+
+  // ---- restaurant tables ----
+
+  /**
+   * A table for a party at one of the date's seatings: the smallest free table that
+   * fits, for the whole turn (the engine takes the first fitting table whose cells are
+   * all free, so two seatings of a table never overlap). SOLD_OUT when none is free.
+   */
+  async holdTable(caller: Caller, data: HoldTableData): Promise<HoldView> {
+    const owner = caller.require().sub;
+    const context = (await this.forNewHold(data.restaurantId, data.holdToken, OfferingKind.RESTAURANT)) as RestaurantContext;
+    const { restaurant } = context;
+    const partySize = integer('partySize', data.partySize, 1, restaurant.maxPartySize);
+    const date = todayIn(context.timezone, data.startsAt);
+    const seating = seatingStarts(restaurant, date, context.timezone).find((at) => at.getTime() === data.startsAt.getTime());
+    if (!seating) throw badInput('startsAt', `not a seating of ${restaurant.name} on ${date}`);
+    if (seating.getTime() <= this.deps.clock.now().getTime()) throw invalidState('This seating has started');
+    const tables = tablesFor(context.tables, partySize);
+    if (tables.length === 0) throw new DomainError(ErrorCode.SOLD_OUT, `No table for ${partySize} at this restaurant`);
+    const party = { size: partySize, depositMinor: partySize * restaurant.depositPerCoverMinor };
+    const result = await onSeats(this.em, this.deps, context.id, () =>
+      this.deps.engine.holdFirst(context.id, {
+        ...this.request(context, owner, data.holdToken),
+        candidates: seatingCandidates(tables, seating, restaurant.turnMinutes, date, party),
+      }),
+    );
+    return this.answer(context, result, 'partySize', `No table for ${partySize} is free for this seating`);
+  }
+
+  // ---- any hold ----
 
   async get(caller: Caller, token: string): Promise<HoldView | null> {
     const owner = caller.require().sub;
     const context = await this.forToken(token);
     if (!context) return null;
     const now = this.deps.clock.now().getTime();
-    const hold = await onSeats(this.em, this.deps, context.performance.id, () =>
-      this.deps.engine.getHold(context.performance.id, token, owner, now),
-    );
-    return hold ? view(context, hold) : null;
+    const hold = await onSeats(this.em, this.deps, context.id, () => this.deps.engine.getHold(context.id, token, owner, now));
+    return hold ? holdView(context, hold) : null;
   }
 
   /** Moves the deadline to now + minutes, never past 120 minutes from the hold's creation. */
@@ -139,7 +203,7 @@ export class HoldService {
     const context = await this.forToken(token);
     if (!context) throw holdExpired();
     const now = this.deps.clock.now().getTime();
-    const { id } = context.performance;
+    const { id } = context;
     const hold = await onSeats(this.em, this.deps, id, () => this.deps.engine.getHold(id, token, owner, now));
     if (!hold) throw holdExpired();
     const expiresAt = now + minutes * 60_000;
@@ -148,65 +212,81 @@ export class HoldService {
       throw badInput('minutes', `a hold lasts at most 120 minutes from its creation (until ${latest})`);
     }
     const result = await onSeats(this.em, this.deps, id, () => this.deps.engine.extend(id, token, owner, now, expiresAt));
-    return this.answer(context, result);
+    return this.answer(context, result, 'minutes', '');
   }
 
-  /** Releases some seats (item ids are seat ids) or the whole hold; null when nothing is left. */
+  /** Releases some items (by their ids: seat, slot or seating) or the whole hold; null when nothing is left. */
   async release(caller: Caller, token: string, itemIds?: string[] | null): Promise<HoldView | null> {
     const owner = caller.require().sub;
     const context = await this.forToken(token);
     if (!context) throw holdExpired();
     const now = this.deps.clock.now().getTime();
-    const { id } = context.performance;
-    const result = await onSeats(this.em, this.deps, id, () =>
-      this.deps.engine.release(id, token, owner, now, itemIds ?? undefined),
-    );
+    const { id } = context;
+    let cells: string[] | undefined;
+    if (itemIds != null) {
+      // Items stand for engine cells (a slot for its tickets, a seating for its table's cells).
+      const hold = await onSeats(this.em, this.deps, id, () => this.deps.engine.getHold(id, token, owner, now));
+      if (!hold) throw holdExpired();
+      const named = new Set(itemIds);
+      cells = (await context.items(hold)).filter((item) => named.has(item.id)).flatMap((item) => item.units.map((u) => u.id));
+    }
+    const result = await onSeats(this.em, this.deps, id, () => this.deps.engine.release(id, token, owner, now, cells));
     if (!result.ok) throw holdExpired();
-    return result.hold ? view(context, result.hold) : null;
+    return result.hold ? holdView(context, result.hold) : null;
   }
 
-  /** The performance a token names, or undefined for a token that names none. */
-  private async forToken(token: string): Promise<PerformanceContext | undefined> {
-    const performanceId = performanceOf(token);
-    if (!performanceId) return undefined;
-    return loadPerformance(this.em, this.deps, performanceId).catch((error: unknown) => {
+  /** The offering a token names, or undefined for a token that names none. */
+  private async forToken(token: string): Promise<OfferingContext | undefined> {
+    const offeringId = offeringOf(token);
+    if (!offeringId) return undefined;
+    return loadOffering(this.em, this.deps, offeringId).catch((error: unknown) => {
       if (error instanceof DomainError && error.code === ErrorCode.NOT_FOUND) return undefined;
       throw error;
     });
   }
 
-  /** The performance seats are about to be held on: on sale, and the token (if any) its own. */
+  /** The performance seats are about to be held on: on sale, not started, and the token (if any) its own. */
   private async forNewSeats(performanceId: string, holdToken?: string | null): Promise<PerformanceContext> {
     const context = await loadPerformance(this.em, this.deps, performanceId);
-    if (context.performance.status !== OfferingStatus.ON_SALE) throw invalidState('This performance is closed to new holds');
+    this.assertOpen(context, holdToken);
     if (context.performance.startsAt.getTime() <= this.deps.clock.now().getTime()) {
       throw invalidState('This performance has started');
     }
-    if (holdToken != null && performanceOf(holdToken) !== context.performance.id) throw holdExpired();
     return context;
   }
 
-  private request(context: PerformanceContext, owner: string, holdToken?: string | null) {
+  /** An exhibition or restaurant about to be held on: on sale, and the token (if any) its own. */
+  private async forNewHold(offeringId: string, holdToken: string | null | undefined, kind?: OfferingKind): Promise<OfferingContext> {
+    const context = await loadOffering(this.em, this.deps, offeringId).catch(() => undefined);
+    if (!context || (kind && context.kind !== kind)) throw notFound(kind === OfferingKind.RESTAURANT ? 'Restaurant' : 'Offering', offeringId);
+    this.assertOpen(context, holdToken);
+    return context;
+  }
+
+  private assertOpen(context: OfferingContext, holdToken?: string | null): void {
+    if (context.status !== OfferingStatus.ON_SALE) throw invalidState(`This ${context.kind.toLowerCase()} is closed to new holds`);
+    if (holdToken != null && offeringOf(holdToken) !== context.id) throw holdExpired();
+  }
+
+  private request(context: OfferingContext, owner: string, holdToken?: string | null): HoldRequest {
     const now = this.deps.clock.now().getTime();
     return {
-      token: holdToken ?? newHoldToken(context.performance.id),
+      token: holdToken ?? newHoldToken(context.id),
       owner,
       now,
-      expiresAt: now + context.performance.holdMinutes * 60_000,
+      expiresAt: now + context.holdMinutes * 60_000,
       existing: holdToken != null,
-      maxSeats: context.performance.maxSeatsPerHold,
+      maxSeats: context.maxUnitsPerHold,
     };
   }
 
-  private answer(context: PerformanceContext, result: HoldResult): HoldView {
-    if (result.ok) return view(context, result.hold);
+  private async answer(context: OfferingContext, result: HoldResult, field: string, soldOut: string): Promise<HoldView> {
+    if (result.ok) return holdView(context, result.hold);
     switch (result.reason) {
       case 'unavailable':
-        throw new DomainError(ErrorCode.SOLD_OUT, 'Some of these seats are not available', {
-          unavailableSeatIds: result.seatIds,
-        });
+        throw new DomainError(ErrorCode.SOLD_OUT, soldOut || 'Not available', { unavailableSeatIds: result.seatIds });
       case 'too_many':
-        throw badInput('seatIds', `a hold has at most ${result.max} seats`);
+        throw badInput(field, `a hold has at most ${context.kind === OfferingKind.PERFORMANCE ? `${result.max} seats` : `${result.max} tickets`}`);
       default:
         throw holdExpired();
     }
@@ -220,26 +300,15 @@ function knownOnly(field: string, values: string[] | null | undefined, known: re
   return values;
 }
 
-/** The price of a seat: its category's at the time the seat was held (the engine keeps it). */
-export function seatPrice(performance: Performance, chart: ChartIndex, seat: SeatRef): number {
-  return seat.price ?? performance.prices[chart.seat(seat.id)!.category];
-}
-
-export function view({ performance, chart, currency }: PerformanceContext, hold: HoldInfo): HoldView {
-  const items = hold.seats.map((seat) => ({
-    id: seat.id,
-    seatId: seat.id,
-    startsAt: performance.startsAt,
-    endsAt: performance.endsAt,
-    quantity: 1,
-    priceMinor: seatPrice(performance, chart, seat),
-  }));
+/** The hold as its holder sees it: its items and what checkout will charge. */
+export async function holdView(context: OfferingContext, hold: HoldInfo): Promise<HoldView> {
+  const items = (await context.items(hold)).map(({ units: _units, ...item }) => item);
   return {
     token: hold.token,
-    kind: OfferingKind.PERFORMANCE,
-    offeringId: performance.id,
+    kind: context.kind,
+    offeringId: context.id,
     expiresAt: new Date(hold.expiresAt),
-    currency,
+    currency: context.currency,
     items,
     totalMinor: items.reduce((sum, item) => sum + item.priceMinor, 0),
   };

@@ -130,9 +130,12 @@ function holdInfo(hold: Hold): HoldInfo {
   return { token: hold.token, owner: hold.owner, createdAt: hold.createdAt, expiresAt: hold.expiresAt, seats };
 }
 
-/** The seat as a hold keeps it: id, section and the price it was held at, if given. */
-function heldSeat({ id, section, price }: SeatRef): SeatRef {
-  return price === undefined ? { id, section } : { id, section, price };
+/** The seat as a hold keeps it: id, section, and the price it was held at and its quantity, if given. */
+function heldSeat({ id, section, price, quantity }: SeatRef): SeatRef {
+  const seat: SeatRef = { id, section };
+  if (price !== undefined) seat.price = price;
+  if (quantity !== undefined) seat.quantity = quantity;
+  return seat;
 }
 
 /** The seats without repeats, first listing first. */

@@ -1,70 +1,49 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { isId } from '../../../entities/id.js';
+import { OfferingKind } from '../../../entities/venues/offering.js';
 import { Performance } from '../../../entities/venues/performance.entity.js';
-import { notFound } from '../../common/errors.js';
 import type { ChartIndex } from '../seating/chart-index.js';
 import type { VenueDeps } from '../venue.deps.js';
-import type { SeatRef } from './hold-engine.js';
+import type { HoldInfo, SeatRef } from './hold-engine.js';
+import type { HeldItem, OfferingContext } from './offering-context.js';
 
-/** A performance with what every seat operation needs of it: its chart's index and its currency. */
-export interface PerformanceContext {
+/** A performance with what every seat operation needs of it: its chart's index. */
+export interface PerformanceContext extends OfferingContext {
+  kind: OfferingKind.PERFORMANCE;
   performance: Performance;
   chart: ChartIndex;
-  currency: string;
-  venueId: string;
 }
 
-/**
- * Performances as the hold path reads them, kept for `ttlMs` per server: a hold is one
- * Redis script, and reading the performance from PostgreSQL on every one was more than
- * half of the server's CPU (bench/RESULTS.md). A change made on this server is seen at
- * once (`forget`); one made on another server within `ttlMs` (closing to new holds, a
- * new price). Checkout reads afresh. The entities are loaded in a context of their own
- * and only read.
- */
-export class PerformanceCache {
-  private readonly entries = new Map<string, { context: Promise<PerformanceContext>; until: number }>();
-
-  constructor(
-    private readonly ttlMs = 1_000,
-    private readonly capacity = 1_000,
-  ) {}
-
-  get(em: EntityManager, deps: VenueDeps, performanceId: string): Promise<PerformanceContext> {
-    const now = Date.now();
-    const cached = this.entries.get(performanceId);
-    if (cached && cached.until > now) return cached.context;
-    const context = readPerformance(em.fork(), deps, performanceId);
-    this.entries.set(performanceId, { context, until: now + this.ttlMs });
-    context.catch(() => this.entries.delete(performanceId));
-    while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
-    return context;
-  }
-
-  /** Drops a performance this server just changed. */
-  forget(performanceId: string): void {
-    this.entries.delete(performanceId);
-  }
-}
-
-/** The performance as of now (`fresh`), or as the hold path's cache has it (at most its TTL old). */
-export function loadPerformance(
-  em: EntityManager,
-  deps: VenueDeps,
-  performanceId: string,
-  { fresh = false }: { fresh?: boolean } = {},
-): Promise<PerformanceContext> {
-  return fresh ? readPerformance(em, deps, performanceId) : deps.performances.get(em, deps, performanceId);
-}
-
-async function readPerformance(em: EntityManager, deps: VenueDeps, performanceId: string): Promise<PerformanceContext> {
-  const performance = isId(performanceId)
-    ? await em.findOne(Performance, performanceId, { populate: ['venue'] })
-    : null;
-  if (!performance) throw notFound('Performance', performanceId);
+export async function readPerformanceContext(em: EntityManager, deps: VenueDeps, id: string): Promise<PerformanceContext | null> {
+  const performance = await em.findOne(Performance, id, { populate: ['venue'] });
+  if (!performance) return null;
   const chart = await deps.charts.get(em, performance.seatingChart.id);
   const venue = performance.venue.getEntity();
-  return { performance, chart, currency: venue.currency, venueId: venue.id };
+  const seatItem = (seat: SeatRef): HeldItem => ({
+    id: seat.id,
+    seatId: seat.id,
+    timeSlotId: null,
+    tableId: null,
+    startsAt: performance.startsAt,
+    endsAt: performance.endsAt,
+    quantity: 1,
+    priceMinor: seat.price ?? performance.prices[chart.seat(seat.id)!.category],
+    units: [seat],
+  });
+  return {
+    kind: OfferingKind.PERFORMANCE,
+    id: performance.id,
+    venueId: venue.id,
+    currency: venue.currency,
+    title: performance.title,
+    status: performance.status,
+    holdMinutes: performance.holdMinutes,
+    maxUnitsPerHold: performance.maxSeatsPerHold,
+    detailsSchema: performance.detailsSchema,
+    performance,
+    chart,
+    // A seat's price is its category's at the time it was held (the engine keeps it).
+    items: async (hold: HoldInfo) => hold.seats.map(seatItem),
+  };
 }
 
 /** The seat with the price it is held at now: its category's. */

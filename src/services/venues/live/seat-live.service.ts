@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, DomainError, ErrorCode } from '../../common/errors.js';
 import type { SeatChangeEvent } from '../holds/hold-engine.js';
-import { loadPerformance, type PerformanceContext } from '../holds/performance-context.js';
+import { loadPerformance } from '../holds/offering-context.js';
+import type { PerformanceContext } from '../holds/performance-context.js';
 import type { VenueDeps } from '../venue.deps.js';
 import type { SeatFeed } from './seat-feed.js';
 
