@@ -118,7 +118,7 @@ export async function seatScenarios(context: {
   const engine = new RedisHoldEngine(redis);
   const audit = async (scenario: string) => {
     const reports = await auditVenueInvariants(orm.em.fork(), engine, {
-      performanceIds: [performanceId],
+      offeringIds: [performanceId],
       staleBefore: new Date(Date.now() - 15_000),
     });
     const problems = reports.flatMap((r) => r.violations);

@@ -15,6 +15,9 @@ import { CheckoutService } from '../services/venues/bookings/checkout.service.js
 import { HoldService } from '../services/venues/holds/hold.service.js';
 import type { SeatFeed } from '../services/venues/live/seat-feed.js';
 import { SeatLiveService } from '../services/venues/live/seat-live.service.js';
+import { RestaurantService } from '../services/venues/dining/restaurant.service.js';
+import { OfferingLiveService } from '../services/venues/live/offering-live.service.js';
+import { ExhibitionService } from '../services/venues/timed-entry/exhibition.service.js';
 
 /** What every operation's services share: the saga's collaborators and this server's live feed. */
 export interface ServerDeps {
@@ -40,5 +43,8 @@ export function operationServices(em: EntityManager, { booking, feed, venues, se
     checkout: new CheckoutService(em, booking, venues),
     bookings: new BookingService(em, booking, venues),
     seatsLive: new SeatLiveService(em, venues, seatFeed),
+    exhibitions: new ExhibitionService(em, venues),
+    restaurants: new RestaurantService(em, venues),
+    offeringsLive: new OfferingLiveService(em, venues, seatFeed),
   };
 }

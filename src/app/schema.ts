@@ -14,6 +14,9 @@ import { VenueResolver } from '../resolvers/venues/venue.resolver.js';
 import { BookingResolver } from '../resolvers/venues/booking.resolver.js';
 import { HoldResolver } from '../resolvers/venues/hold.resolver.js';
 import { SeatsLiveResolver } from '../resolvers/venues/seats-live.resolver.js';
+import { ExhibitionResolver } from '../resolvers/venues/exhibition.resolver.js';
+import { RestaurantResolver } from '../resolvers/venues/restaurant.resolver.js';
+import { OfferingLiveResolver } from '../resolvers/venues/offering-live.resolver.js';
 import { forbidden } from '../services/common/errors.js';
 import type { GraphQLContext } from '../resolvers/context.js';
 import { ErrorCodeType } from '../schema/common/error-code.js';
@@ -60,6 +63,9 @@ export async function buildAppSchema(): Promise<GraphQLSchema> {
       HoldResolver,
       BookingResolver,
       SeatsLiveResolver,
+      ExhibitionResolver,
+      RestaurantResolver,
+      OfferingLiveResolver,
     ],
     authChecker,
     validate: false,

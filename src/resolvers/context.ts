@@ -12,6 +12,9 @@ import type { BookingService } from '../services/venues/bookings/booking.service
 import type { CheckoutService } from '../services/venues/bookings/checkout.service.js';
 import type { HoldService } from '../services/venues/holds/hold.service.js';
 import type { SeatLiveService } from '../services/venues/live/seat-live.service.js';
+import type { RestaurantService } from '../services/venues/dining/restaurant.service.js';
+import type { OfferingLiveService } from '../services/venues/live/offering-live.service.js';
+import type { ExhibitionService } from '../services/venues/timed-entry/exhibition.service.js';
 
 /** The services of one GraphQL operation, over that operation's own ORM context (built by the app). */
 export interface OperationServices {
@@ -27,6 +30,9 @@ export interface OperationServices {
   readonly checkout: CheckoutService;
   readonly bookings: BookingService;
   readonly seatsLive: SeatLiveService;
+  readonly exhibitions: ExhibitionService;
+  readonly restaurants: RestaurantService;
+  readonly offeringsLive: OfferingLiveService;
 }
 
 /** What every resolver receives: who calls, and the services to call. */

@@ -167,7 +167,7 @@ describe('a request that stalls past its lease and comes back', () => {
       .getConnection()
       .execute<{ status: string }[]>(`select status from booking where offering_id = ?`, [performance.id]);
     expect(bookings.map((b) => b.status)).toEqual(['CONFIRMED']);
-    const report = await auditVenueInvariants(server.orm.em.fork(), server.app.holds, { performanceIds: [performance.id] });
+    const report = await auditVenueInvariants(server.orm.em.fork(), server.app.holds, { offeringIds: [performance.id] });
     expect(report.flatMap((r) => r.violations)).toEqual([]);
   });
 });

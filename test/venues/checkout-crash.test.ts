@@ -75,7 +75,7 @@ async function crashAt(step: SagaStep) {
     return [states.get('ORCH-R1-1'), states.get('ORCH-R1-2')];
   };
   const audit = async () =>
-    (await auditVenueInvariants(server.orm.em.fork(), server.app.holds, { performanceIds: [performance.id], now: clock.now() })).flatMap(
+    (await auditVenueInvariants(server.orm.em.fork(), server.app.holds, { offeringIds: [performance.id], now: clock.now() })).flatMap(
       (r) => r.violations,
     );
   return { input, hold, bookings, charges: charges.map((c) => c.status), seats, audit, performance };
@@ -177,7 +177,7 @@ describe('the hold engine failing inside checkout', () => {
       .execute<{ status: string }[]>(`select status from booking where offering_id = ? order by id`, [performance.id]);
     // The attempt that failed is kept, EXPIRED, holding nothing.
     expect(bookings.map((b) => b.status)).toEqual(['EXPIRED', 'CONFIRMED']);
-    const audit = await auditVenueInvariants(server.orm.em.fork(), server.app.holds, { performanceIds: [performance.id], now: clock.now() });
+    const audit = await auditVenueInvariants(server.orm.em.fork(), server.app.holds, { offeringIds: [performance.id], now: clock.now() });
     expect(audit.flatMap((r) => r.violations)).toEqual([]);
   });
 
@@ -189,7 +189,7 @@ describe('the hold engine failing inside checkout', () => {
     expect(await seats()).toEqual(['FREE', 'FREE']);
     // The hold was spent by the attempt: a retry with the key is told so.
     expect(errorCode(await flaky.client.request(CHECKOUT, { input }, guest))).toBe('HOLD_EXPIRED');
-    const audit = await auditVenueInvariants(server.orm.em.fork(), server.app.holds, { performanceIds: [performance.id], now: clock.now() });
+    const audit = await auditVenueInvariants(server.orm.em.fork(), server.app.holds, { offeringIds: [performance.id], now: clock.now() });
     expect(audit.flatMap((r) => r.violations)).toEqual([]);
   });
 });
@@ -246,7 +246,7 @@ it('a checkout that dies between its record and moving the seats: a retry with t
     expect((await recorded()).map((b) => b.status)).toEqual(['CONFIRMED']);
     // Nor its key: a replay still answers the booking.
     expect((await server.client.request(CHECKOUT, { input }, guest)).data?.checkout.status).toBe('CONFIRMED');
-    const audit = await auditVenueInvariants(server.orm.em.fork(), server.app.holds, { performanceIds: [performance.id], now: clock.now() });
+    const audit = await auditVenueInvariants(server.orm.em.fork(), server.app.holds, { offeringIds: [performance.id], now: clock.now() });
     expect(audit.flatMap((r) => r.violations)).toEqual([]);
   } finally {
     await dying.app.stop();

@@ -36,7 +36,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Whatever these tests did, the venue invariants hold for their performances.
-  const reports = await auditVenueInvariants(server.orm.em.fork(), server.app.holds, { performanceIds });
+  const reports = await auditVenueInvariants(server.orm.em.fork(), server.app.holds, { offeringIds: performanceIds });
   expect(reports.flatMap((r) => r.violations)).toEqual([]);
   await server.stop();
 });

@@ -76,7 +76,7 @@ clustered('seat storms on a Redis Cluster hold engine', () => {
       },
     ]);
     expect(section.capacity).toBe(map.seats.length);
-    const reports = await auditVenueInvariants(server.orm.em.fork(), server.app.holds, { performanceIds: [performanceId] });
+    const reports = await auditVenueInvariants(server.orm.em.fork(), server.app.holds, { offeringIds: [performanceId] });
     expect(reports.flatMap((r) => r.violations)).toEqual([]);
   }
 

@@ -181,7 +181,7 @@ restartable('a seat storm while Redis dies and comes back empty', () => {
     const lateBooking = (await server.client.ok<{ checkout: BookingData }>(CHECKOUT, { input: checkoutInput(lateHold.token) }, late)).checkout;
     expect(lateBooking.status).toBe('CONFIRMED');
 
-    const reports = await auditVenueInvariants(server.orm.em.fork(), server.app.holds, { performanceIds: [performanceId] });
+    const reports = await auditVenueInvariants(server.orm.em.fork(), server.app.holds, { offeringIds: [performanceId] });
     expect(reports.flatMap((r) => r.violations)).toEqual([]);
     expect(server.logs.filter((r) => r.msg === 'unexpected error in GraphQL operation')).toEqual([]);
   });
@@ -234,7 +234,7 @@ describe('the hold engine losing its state inside a checkout', () => {
     expect([states.get('BAL-R1-1'), states.get('BAL-R1-2')]).toEqual(['FREE', 'FREE']);
     const bookings = await server.orm.em.fork().getConnection().execute(`select id from booking where offering_id = ?`, [performance.id]);
     expect(bookings).toEqual([]);
-    const reports = await auditVenueInvariants(server.orm.em.fork(), server.app.holds, { performanceIds: [performance.id] });
+    const reports = await auditVenueInvariants(server.orm.em.fork(), server.app.holds, { offeringIds: [performance.id] });
     expect(reports.flatMap((r) => r.violations)).toEqual([]);
   });
 });

@@ -70,7 +70,7 @@ function expectCountersMatchSeats(map: SeatMap): void {
 }
 
 async function expectAuditClean(performanceId: string): Promise<void> {
-  const reports = await auditVenueInvariants(server.orm.em.fork(), server.app.holds, { performanceIds: [performanceId] });
+  const reports = await auditVenueInvariants(server.orm.em.fork(), server.app.holds, { offeringIds: [performanceId] });
   expect(reports.flatMap((r) => r.violations)).toEqual([]);
 }
 

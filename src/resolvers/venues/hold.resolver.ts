@@ -2,7 +2,9 @@ import { Arg, Authorized, ID, Int, Mutation, Query, Resolver } from 'type-graphq
 import type { Caller } from '../../services/common/caller.js';
 import type { HoldView } from '../../services/venues/holds/hold.service.js';
 import { money } from '../../schema/common/money.js';
+import { HoldTableInput } from '../../schema/venues/dining.types.js';
 import { Hold, HoldBestAvailableInput, HoldSeatsInput } from '../../schema/venues/hold.types.js';
+import { HoldTimedEntryInput } from '../../schema/venues/timed-entry.types.js';
 import { CurrentUser, Services, type OperationServices } from '../context.js';
 
 /** The hold as GraphQL shows it. */
@@ -57,6 +59,26 @@ export class HoldResolver {
     @Services() s: OperationServices,
   ): Promise<Hold> {
     return toHold(await s.holds.holdBestAvailable(caller, input));
+  }
+
+  @Authorized()
+  @Mutation(() => Hold)
+  async holdTimedEntry(
+    @Arg('input') input: HoldTimedEntryInput,
+    @CurrentUser() caller: Caller,
+    @Services() s: OperationServices,
+  ): Promise<Hold> {
+    return toHold(await s.holds.holdTimedEntry(caller, input));
+  }
+
+  @Authorized()
+  @Mutation(() => Hold)
+  async holdTable(
+    @Arg('input') input: HoldTableInput,
+    @CurrentUser() caller: Caller,
+    @Services() s: OperationServices,
+  ): Promise<Hold> {
+    return toHold(await s.holds.holdTable(caller, input));
   }
 
   @Authorized()

@@ -1,4 +1,6 @@
 import { Arg, Authorized, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Exhibition } from '../../entities/venues/exhibition.entity.js';
+import { Restaurant } from '../../entities/venues/restaurant.entity.js';
 import { SeatingChart } from '../../entities/venues/seating-chart.entity.js';
 import { Venue } from '../../entities/venues/venue.entity.js';
 import type { Caller } from '../../services/common/caller.js';
@@ -39,6 +41,16 @@ export class VenueResolver {
     @Services() s: OperationServices,
   ): Promise<PerformanceConnection> {
     return toConnection(await s.venueCatalog.performancesOf(venue, { from, to, first, after }));
+  }
+
+  @FieldResolver(() => [Exhibition])
+  exhibitions(@Root() venue: Venue, @Services() s: OperationServices): Promise<Exhibition[]> {
+    return s.exhibitions.exhibitionsOf(venue);
+  }
+
+  @FieldResolver(() => [Restaurant])
+  restaurants(@Root() venue: Venue, @Services() s: OperationServices): Promise<Restaurant[]> {
+    return s.restaurants.restaurantsOf(venue);
   }
 
   @Authorized('admin')

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { ReservationStatus } from '../../../entities/booking/reservation.entity.js';
-import { column, execute, pgArray, query, sql } from '../../common/sql.js';
+import { column, execute, pgArray, query, sql, type Sql } from '../../common/sql.js';
 
 /**
  * Claims a PENDING booking whose payment deadline passed before `now`, for one sweeper:
@@ -23,43 +23,65 @@ export async function claimExpiredBooking(tx: EntityManager, bookingId: string, 
 
 // ---- the venue audit's reads (see ../audit.ts) ----
 
-/** The performances to audit: the given ones, or every one that has bookings. */
-const auditedPerformances = (performanceIds: readonly string[] | undefined) =>
-  performanceIds
-    ? sql`any(${pgArray(performanceIds)}::uuid[])`
-    : sql`any(array(select distinct offering_id from booking where kind = 'PERFORMANCE'))`;
+/** The offerings to audit: the given ones, or every one that has bookings. */
+const auditedOfferings = (offeringIds: readonly string[] | undefined) =>
+  offeringIds ? sql`any(${pgArray(offeringIds)}::uuid[])` : sql`any(array(select distinct offering_id from booking))`;
 
-/** Invariant 6: seats of one performance in two live bookings (the unique index makes this impossible; the audit proves it). */
-export function seatsSoldTwice(em: EntityManager, performanceIds?: readonly string[]) {
+/**
+ * The engine cells of live booking items, one row per cell: a seat is its own cell;
+ * tickets and tables name theirs in `units`.
+ */
+const liveUnits = (offerings: Sql) => sql`
+  select i.offering_id, u.unit_id, i.booking_id
+    from booking_item i
+    cross join lateral (
+      select i.seat_id as unit_id where i.seat_id is not null
+      union all select e->>'id' from jsonb_array_elements(coalesce(i.units, '[]'::jsonb)) e
+    ) u
+   where i.live and i.offering_id = ${offerings}`;
+
+/** Invariant 6: cells of one offering (a seat, a ticket, a table's 5 minutes) in two live bookings. */
+export function unitsSoldTwice(em: EntityManager, offeringIds?: readonly string[]) {
   return query(
     em,
-    'venues.audit.seatsSoldTwice',
-    sql`select offering_id, seat_id, count(*) as bookings from booking_item
-         where live and seat_id is not null and offering_id = ${auditedPerformances(performanceIds)}
-         group by offering_id, seat_id having count(*) > 1`,
-    z.object({ offering_id: column.uuid, seat_id: column.text, bookings: column.bigint }),
+    'venues.audit.unitsSoldTwice',
+    sql`select offering_id, unit_id, count(*) as bookings from (${liveUnits(auditedOfferings(offeringIds))}) live
+         group by offering_id, unit_id having count(*) > 1`,
+    z.object({ offering_id: column.uuid, unit_id: column.text, bookings: column.bigint }),
   );
 }
 
-/** Invariant 7's PostgreSQL side: the live seats of a performance with their booking and its status. */
-export function liveSeats(em: EntityManager, performanceId: string) {
+/** Invariant 6 for time slots: live tickets beyond a slot's capacity. */
+export function slotsOverCapacity(em: EntityManager, offeringIds?: readonly string[]) {
   return query(
     em,
-    'venues.audit.liveSeats',
-    sql`select i.seat_id, i.booking_id, b.status from booking_item i join booking b on b.id = i.booking_id
-         where i.offering_id = ${performanceId}::uuid and i.live and i.seat_id is not null`,
-    z.object({ seat_id: column.text, booking_id: column.uuid, status: z.enum(ReservationStatus) }),
+    'venues.audit.slotsOverCapacity',
+    sql`select s.id, s.capacity, sum(i.quantity) as sold from booking_item i join time_slot s on s.id = i.time_slot_id
+         where i.live and i.offering_id = ${auditedOfferings(offeringIds)}
+         group by s.id, s.capacity having sum(i.quantity) > s.capacity`,
+    z.object({ id: column.uuid, capacity: column.int, sold: column.bigint }),
+  );
+}
+
+/** Invariant 7's PostgreSQL side: the live cells of an offering with their booking and its status. */
+export function liveCells(em: EntityManager, offeringId: string) {
+  return query(
+    em,
+    'venues.audit.liveCells',
+    sql`select live.unit_id, live.booking_id, b.status from (${liveUnits(sql`${offeringId}::uuid`)}) live
+          join booking b on b.id = live.booking_id`,
+    z.object({ unit_id: column.text, booking_id: column.uuid, status: z.enum(ReservationStatus) }),
   );
 }
 
 /** Invariant 9 (3 for bookings): every booking with what the built-in test gateway charged and refunded for it. */
-export function bookingPayments(em: EntityManager, performanceIds?: readonly string[]) {
+export function bookingPayments(em: EntityManager, offeringIds?: readonly string[]) {
   return query(
     em,
     'venues.audit.payments',
     sql`select b.id, b.status, b.total_minor, b.refund_due, c.status as charge, c.amount_minor, c.refunded_minor
           from booking b left join test_gateway_charge c on c.idempotency_key = b.id::text
-         where b.offering_id = ${auditedPerformances(performanceIds)}`,
+         where b.offering_id = ${auditedOfferings(offeringIds)}`,
     z.object({
       id: column.uuid,
       status: z.enum(ReservationStatus),
@@ -73,13 +95,13 @@ export function bookingPayments(em: EntityManager, performanceIds?: readonly str
 }
 
 /** PENDING bookings whose payment deadline passed before `before`. */
-export function stalePendingBookings(em: EntityManager, before: Date, performanceIds?: readonly string[]) {
+export function stalePendingBookings(em: EntityManager, before: Date, offeringIds?: readonly string[]) {
   return query(
     em,
     'venues.audit.stalePending',
     sql`select id from booking
          where status = ${ReservationStatus.PENDING} and hold_expires_at < ${before.toISOString()}::timestamptz
-           and offering_id = ${auditedPerformances(performanceIds)}`,
+           and offering_id = ${auditedOfferings(offeringIds)}`,
     z.object({ id: column.uuid }),
   );
 }
@@ -96,13 +118,15 @@ export async function markSeatsSynced(em: EntityManager, bookingId: string, stat
   );
 }
 
-/** Which of these ids are performances of this database (a Redis may serve more than one, as in tests). */
-export async function knownPerformances(em: EntityManager, ids: readonly string[]): Promise<string[]> {
+/** Which of these ids are offerings of this database (a Redis may serve more than one, as in tests). */
+export async function knownOfferings(em: EntityManager, ids: readonly string[]): Promise<string[]> {
   if (ids.length === 0) return [];
   const rows = await query(
     em,
-    'venues.audit.knownPerformances',
-    sql`select id from performance where id = any(${pgArray(ids)}::uuid[])`,
+    'venues.audit.knownOfferings',
+    sql`select id from performance where id = any(${pgArray(ids)}::uuid[])
+        union all select id from exhibition where id = any(${pgArray(ids)}::uuid[])
+        union all select id from restaurant where id = any(${pgArray(ids)}::uuid[])`,
     z.object({ id: column.uuid }),
   );
   return rows.map((row) => row.id);

@@ -77,8 +77,13 @@ export function freeTables(
   return tables.filter((table) => seatingCells(table.id, startsAt, turnMinutes, '').every((cell) => !taken.has(cell.id))).length;
 }
 
+export interface BusyInterval {
+  startsAt: Date;
+  endsAt: Date;
+}
+
 /** The seatings that hold or book each table on the date: runs of cells of one owner, as [startsAt, endsAt). */
-export function busyIntervals(cells: ReadonlyMap<string, CellState>): Map<string, { startsAt: Date; endsAt: Date }[]> {
+export function busyIntervals(cells: ReadonlyMap<string, CellState>): Map<string, BusyInterval[]> {
   const runs = new Map<string, { owner: string; from: number; to: number }[]>();
   const sorted = [...cells].map(([id, cell]) => {
     const [tableId, minutes] = id.split('@');
