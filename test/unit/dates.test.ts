@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { addDays, daysBetween, isLocalDate, nightsOf, todayIn } from '../../src/services/common/dates.js';
+import { addDays, daysBetween, isLocalDate, isoWeekday, minutesOfDay, nightsOf, todayIn, zonedInstant } from '../../src/services/common/dates.js';
 
 /** Pure calendar arithmetic: no database. */
 
@@ -82,5 +82,43 @@ describe('isLocalDate', () => {
     ['2026-01-01T00:00', false],
   ])('%s: %s', (value, expected) => {
     expect(isLocalDate(value)).toBe(expected);
+  });
+});
+
+describe('zonedInstant', () => {
+  const at = (date: string, time: string, zone: string) => zonedInstant(date, minutesOfDay(time)!, zone)?.toISOString() ?? null;
+
+  it('is the instant of a local wall-clock time', () => {
+    expect(at('2027-01-15', '10:00', 'Europe/Berlin')).toBe('2027-01-15T09:00:00.000Z');
+    expect(at('2027-07-15', '10:00', 'Europe/Berlin')).toBe('2027-07-15T08:00:00.000Z');
+    expect(at('2027-07-15', '10:00', 'America/New_York')).toBe('2027-07-15T14:00:00.000Z');
+    expect(at('2027-07-15', '23:30', 'Asia/Kolkata')).toBe('2027-07-15T18:00:00.000Z');
+    expect(at('2027-07-15', '00:00', 'UTC')).toBe('2027-07-15T00:00:00.000Z');
+  });
+
+  it('has no instant for a time the spring change skips, and the first of one the autumn change repeats', () => {
+    expect(at('2027-03-28', '02:30', 'Europe/Berlin')).toBeNull();
+    expect(at('2027-03-28', '03:00', 'Europe/Berlin')).toBe('2027-03-28T01:00:00.000Z');
+    expect(at('2027-10-31', '02:30', 'Europe/Berlin')).toBe('2027-10-31T00:30:00.000Z');
+    expect(at('2027-10-31', '03:00', 'Europe/Berlin')).toBe('2027-10-31T02:00:00.000Z');
+    expect(at('2027-03-14', '02:30', 'America/New_York')).toBeNull();
+    expect(at('2027-11-07', '01:30', 'America/New_York')).toBe('2027-11-07T05:30:00.000Z');
+  });
+});
+
+describe('minutesOfDay and isoWeekday', () => {
+  it.each([
+    ['00:00', 0],
+    ['09:05', 545],
+    ['23:59', 1439],
+    ['24:00', null],
+    ['9:05', null],
+    ['12:60', null],
+  ])('%s is %s minutes', (value, expected) => {
+    expect(minutesOfDay(value)).toBe(expected);
+  });
+
+  it('numbers Monday 1 to Sunday 7', () => {
+    expect(['2027-03-22', '2027-03-27', '2027-03-28'].map(isoWeekday)).toEqual([1, 6, 7]);
   });
 });
