@@ -6,7 +6,7 @@ import { ReservationStatus } from '../src/entities/booking/reservation.entity.js
 import { RedisHoldEngine } from '../src/infra/venues/redis-hold-engine.js';
 import { reservationInsert } from '../src/services/booking/booking.store.js';
 import { toPg } from '../src/services/common/sql.js';
-import type { SeatRef } from '../src/services/venues/holds/hold-engine.js';
+import type { HoldEngine, HoldRequest, HoldResult, LoadSnapshot, SeatRef } from '../src/services/venues/holds/hold-engine.js';
 import { newHoldToken } from '../src/services/venues/holds/hold-token.js';
 import { percentiles, type LoadResult } from './load.js';
 
@@ -120,24 +120,25 @@ export async function bareHttpServer(): Promise<{ origin: string; close(): Promi
 }
 
 /**
- * The ceiling of a seat hold: the hold engine's Lua script called straight from ioredis
+ * The ceiling of a hold: the hold engine's Lua script called straight from ioredis
  * (RedisHoldEngine in this process, one connection, as the server has), `clients` calls
- * in flight at once in closed loops, on a performance of its own with the same sections
- * (loaded empty, dropped after). Each loop holds `pick()` seats as the server would (a new
- * token, 10 minutes, at most 10 seats) and releases half of its holds at once and the
- * other half once its next hold has answered, as the seat-hold and seat-hot clients do.
- * No HTTP, no GraphQL, no PostgreSQL, no JWT.
+ * in flight at once in closed loops, on an offering of its own loaded from `snapshot`
+ * (dropped after). Each loop makes a hold as the server would (a new token, 10 minutes)
+ * through `hold`, and releases half of its holds at once and the other half once its
+ * next hold has answered, as the bench's clients do. No HTTP, no GraphQL, no
+ * PostgreSQL, no JWT.
  */
-export async function luaSeatHolds(options: {
+export async function luaHolds(options: {
   redisUrl: string;
   clients: number;
   durationMs: number;
-  pick: () => SeatRef[];
+  snapshot?: LoadSnapshot;
+  hold: (engine: HoldEngine, offeringId: string, request: HoldRequest) => Promise<HoldResult>;
 }): Promise<LoadResult> {
   const redis = new Redis(options.redisUrl);
   const engine = new RedisHoldEngine(redis);
-  const performanceId = randomUUID();
-  await engine.load(performanceId, { sold: [], pending: [], blocked: [] });
+  const offeringId = randomUUID();
+  await engine.load(offeringId, options.snapshot ?? { sold: [], pending: [], blocked: [] });
   const latencies: number[] = [];
   const outcomes: Record<string, number> = {};
   const started = performance.now();
@@ -146,20 +147,13 @@ export async function luaSeatHolds(options: {
     const owner = `ceiling-${id}`;
     let kept: string | undefined;
     while (performance.now() < deadline) {
-      const token = newHoldToken(performanceId);
+      const token = newHoldToken(offeringId);
       const now = Date.now();
       const sent = performance.now();
       let outcome: string;
       try {
-        const result = await engine.holdSeats(performanceId, {
-          token,
-          owner,
-          now,
-          expiresAt: now + 10 * 60_000,
-          existing: false,
-          maxSeats: 10,
-          seats: options.pick(),
-        });
+        const request = { token, owner, now, expiresAt: now + 10 * 60_000, existing: false, maxSeats: 2_000 };
+        const result = await options.hold(engine, offeringId, request);
         outcome = result.ok ? 'ok' : result.reason === 'unavailable' ? 'SOLD_OUT' : result.reason;
       } catch (error) {
         outcome = `error: ${(error as Error).message}`;
@@ -169,20 +163,25 @@ export async function luaSeatHolds(options: {
       const previous = kept;
       kept = undefined;
       if (outcome === 'ok') {
-        if (Math.random() < 0.5) await engine.release(performanceId, token, owner, Date.now());
+        if (Math.random() < 0.5) await engine.release(offeringId, token, owner, Date.now());
         else kept = token;
       }
-      if (previous !== undefined) await engine.release(performanceId, previous, owner, Date.now());
+      if (previous !== undefined) await engine.release(offeringId, previous, owner, Date.now());
     }
-    if (kept !== undefined) await engine.release(performanceId, kept, owner, Date.now());
+    if (kept !== undefined) await engine.release(offeringId, kept, owner, Date.now());
   };
   let seconds: number;
   try {
     await Promise.all(Array.from({ length: options.clients }, (_, i) => client(i)));
     seconds = (performance.now() - started) / 1000;
   } finally {
-    await engine.drop(performanceId);
+    await engine.drop(offeringId);
     redis.disconnect();
   }
   return { requests: latencies.length, seconds, throughput: latencies.length / seconds, latencyMs: percentiles(latencies), outcomes };
+}
+
+/** The ceiling of a seat hold: holdSeats of `pick()` seats (at most 10 per hold, as the server allows). */
+export function luaSeatHolds(options: { redisUrl: string; clients: number; durationMs: number; pick: () => SeatRef[] }): Promise<LoadResult> {
+  return luaHolds({ ...options, hold: (engine, id, request) => engine.holdSeats(id, { ...request, maxSeats: 10, seats: options.pick() }) });
 }

@@ -13,6 +13,7 @@ import { fanout, type FanoutResult } from './fanout.js';
 import { classifyGraphQL, drive, type LoadResult } from './load.js';
 import { measure, startServer } from './processes.js';
 import { parseArgs, type BenchOptions } from './scales.js';
+import { offeringScenarios } from './offerings.js';
 import { seatScenarios } from './seats.js';
 import { loadCatalog, seed } from './seed.js';
 
@@ -166,6 +167,7 @@ async function main(): Promise<void> {
     await audit('fanout');
   }
   rows.push(...(await seatScenarios({ options, server, orm, redisUrl, secret: SECRET, failures })));
+  rows.push(...(await offeringScenarios({ options, server, orm, redisUrl, secret: SECRET, failures })));
 
   await server.stop();
   await orm.close();

@@ -9,12 +9,15 @@ export interface Scale {
   seats: number;
   /** Clients of seat-hold and seat-hot. */
   seatClients: number;
+  /** Clients of slot-storm and table-storm. */
+  slotClients: number;
+  tableClients: number;
 }
 
 export const SCALES: Record<string, Scale> = {
-  tiny: { name: 'tiny', hotels: 10, roomTypesPerHotel: 4, roomsPerRoomType: 20, nights: 60, seats: 10_000, seatClients: 64 },
-  small: { name: 'small', hotels: 100, roomTypesPerHotel: 4, roomsPerRoomType: 50, nights: 365, seats: 100_000, seatClients: 500 },
-  full: { name: 'full', hotels: 5_000, roomTypesPerHotel: 4, roomsPerRoomType: 50, nights: 365, seats: 100_000, seatClients: 500 },
+  tiny: { name: 'tiny', hotels: 10, roomTypesPerHotel: 4, roomsPerRoomType: 20, nights: 60, seats: 10_000, seatClients: 64, slotClients: 64, tableClients: 64 },
+  small: { name: 'small', hotels: 100, roomTypesPerHotel: 4, roomsPerRoomType: 50, nights: 365, seats: 100_000, seatClients: 500, slotClients: 500, tableClients: 200 },
+  full: { name: 'full', hotels: 5_000, roomTypesPerHotel: 4, roomsPerRoomType: 50, nights: 365, seats: 100_000, seatClients: 500, slotClients: 500, tableClients: 200 },
 };
 
 export interface BenchOptions {
@@ -32,7 +35,10 @@ export interface BenchOptions {
 /** The seated-performance scenarios (bench/seats.ts). */
 export const SEAT_SCENARIOS = ['seat-hold', 'seat-hot', 'seat-map'];
 
-export const ALL_SCENARIOS = ['reserve-spread', 'reserve-hot', 'search', 'fanout', ...SEAT_SCENARIOS];
+/** Timed entry and restaurant tables (bench/offerings.ts). */
+export const OFFERING_SCENARIOS = ['slot-storm', 'table-storm'];
+
+export const ALL_SCENARIOS = ['reserve-spread', 'reserve-hot', 'search', 'fanout', ...SEAT_SCENARIOS, ...OFFERING_SCENARIOS];
 
 export function parseArgs(argv: string[]): BenchOptions {
   const options: BenchOptions = {

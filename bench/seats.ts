@@ -146,7 +146,13 @@ export async function seatScenarios(context: {
       }
       const hot = scenario === 'seat-hot';
       const run = await measure([server.pid], () =>
-        driveHolds({ origin: server.origin, tokens, durationMs, performanceId, pick: () => plan.pick(hot).map((s) => s.id) }),
+        driveHolds({
+          origin: server.origin,
+          tokens,
+          durationMs,
+          holdBody: () => JSON.stringify({ query: HOLD_SEATS, variables: { input: { performanceId, seatIds: plan.pick(hot).map((s) => s.id) } } }),
+          tokenOf: (answer) => (JSON.parse(answer) as { data: { holdSeats: { token: string } } }).data.holdSeats.token,
+        }),
       );
       await audit(scenario);
       const ceiling = await luaSeatHolds({ redisUrl, clients, durationMs, pick: () => plan.pick(hot) });
@@ -225,16 +231,17 @@ function seatMapOutcome(seats: number) {
 }
 
 /**
- * A closed loop per client over HTTP keep-alive (as load.ts's drive): each client holds
- * `pick()` seats, then releases half of its holds at once and the other half once its
- * next attempt has answered. The latency of holds and of releases is kept apart.
+ * A closed loop per client over HTTP keep-alive (as load.ts's drive): each client sends
+ * the hold mutation `holdBody()` makes, then releases half of its holds at once and the
+ * other half once its next attempt has answered (`tokenOf` reads a hold's token from its
+ * answer). The latency of holds and of releases is kept apart.
  */
-async function driveHolds(options: {
+export async function driveHolds(options: {
   origin: string;
   tokens: string[];
   durationMs: number;
-  performanceId: string;
-  pick: () => string[];
+  holdBody: () => string;
+  tokenOf: (answer: string) => string;
 }): Promise<{ holds: LoadResult; releases: LoadResult }> {
   const pool = new Pool(options.origin, { connections: options.tokens.length, pipelining: 1, keepAliveTimeout: 60_000 });
   const holds = new Tally();
@@ -265,9 +272,8 @@ async function driveHolds(options: {
     const token = options.tokens[id];
     let kept: string | undefined;
     while (performance.now() < deadline) {
-      const input = { performanceId: options.performanceId, seatIds: options.pick() };
-      const answer = await post(holds, token, JSON.stringify({ query: HOLD_SEATS, variables: { input } }));
-      const holdToken = answer === undefined ? undefined : (JSON.parse(answer) as { data: { holdSeats: { token: string } } }).data.holdSeats.token;
+      const answer = await post(holds, token, options.holdBody());
+      const holdToken = answer === undefined ? undefined : options.tokenOf(answer);
       const previous = kept;
       kept = undefined;
       if (holdToken !== undefined) {
