@@ -1,7 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { isId } from '../../../entities/id.js';
 import { OfferingKind, OfferingStatus } from '../../../entities/venues/offering.js';
-import { TimeSlot } from '../../../entities/venues/time-slot.entity.js';
 import type { Caller } from '../../common/caller.js';
 import { todayIn } from '../../common/dates.js';
 import { badInput, DomainError, ErrorCode, invalidState, notFound } from '../../common/errors.js';
@@ -141,9 +139,11 @@ export class HoldService {
   /** N tickets of one time slot, all or none (SOLD_OUT when fewer are left); with holdToken, added to that hold. */
   async holdTimedEntry(caller: Caller, data: HoldTimedEntryData): Promise<HoldView> {
     const owner = caller.require().sub;
-    const slot = isId(data.timeSlotId) ? await this.em.fork().findOne(TimeSlot, data.timeSlotId) : null;
+    const exhibitionId = await this.deps.offerings.exhibitionOfSlot(this.em, data.timeSlotId);
+    if (!exhibitionId) throw notFound('TimeSlot', data.timeSlotId);
+    const context = (await this.forNewHold(exhibitionId, data.holdToken, OfferingKind.EXHIBITION)) as ExhibitionContext;
+    const slot = await context.slot(data.timeSlotId);
     if (!slot) throw notFound('TimeSlot', data.timeSlotId);
-    const context = (await this.forNewHold(slot.exhibition.id, data.holdToken)) as ExhibitionContext;
     const quantity = integer('quantity', data.quantity, 1, context.maxUnitsPerHold);
     if (slot.endsAt.getTime() <= this.deps.clock.now().getTime()) throw invalidState('This time slot is over');
     const result = await onSeats(this.em, this.deps, context.id, () =>
@@ -256,9 +256,9 @@ export class HoldService {
   }
 
   /** An exhibition or restaurant about to be held on: on sale, and the token (if any) its own. */
-  private async forNewHold(offeringId: string, holdToken: string | null | undefined, kind?: OfferingKind): Promise<OfferingContext> {
+  private async forNewHold(offeringId: string, holdToken: string | null | undefined, kind: OfferingKind): Promise<OfferingContext> {
     const context = await loadOffering(this.em, this.deps, offeringId).catch(() => undefined);
-    if (!context || (kind && context.kind !== kind)) throw notFound(kind === OfferingKind.RESTAURANT ? 'Restaurant' : 'Offering', offeringId);
+    if (!context || context.kind !== kind) throw notFound(kind === OfferingKind.RESTAURANT ? 'Restaurant' : 'Exhibition', offeringId);
     this.assertOpen(context, holdToken);
     return context;
   }

@@ -60,6 +60,8 @@ export interface OfferingContext {
  */
 export class OfferingCache {
   private readonly entries = new Map<string, { context: Promise<OfferingContext>; until: number }>();
+  /** Time slot -> its exhibition: a slot never moves, so this is kept for good (bounded). */
+  private readonly slotOwners = new Map<string, string>();
 
   constructor(
     private readonly ttlMs = 1_000,
@@ -75,6 +77,25 @@ export class OfferingCache {
     context.catch(() => this.entries.delete(id));
     while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
     return context;
+  }
+
+  /** The exhibition a time slot belongs to, or undefined when there is no such slot. */
+  async exhibitionOfSlot(em: EntityManager, slotId: string): Promise<string | undefined> {
+    const known = this.slotOwners.get(slotId);
+    if (known) return known;
+    if (!isId(slotId)) return undefined;
+    const rows = await query(
+      em.fork(),
+      'venues.exhibitionOfSlot',
+      sql`select exhibition_id from time_slot where id = ${slotId}::uuid`,
+      z.object({ exhibition_id: column.uuid }),
+    );
+    const owner = rows[0]?.exhibition_id;
+    if (owner) {
+      this.slotOwners.set(slotId, owner);
+      if (this.slotOwners.size > 100 * this.capacity) this.slotOwners.delete(this.slotOwners.keys().next().value!);
+    }
+    return owner;
   }
 
   /** Drops an offering this server just changed. */

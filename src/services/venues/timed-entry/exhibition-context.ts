@@ -14,12 +14,24 @@ import type { VenueDeps } from '../venue.deps.js';
 export interface ExhibitionContext extends OfferingContext {
   kind: OfferingKind.EXHIBITION;
   exhibition: Exhibition;
+  /** A slot of this exhibition (null: none), read once per context (the hold path's contexts live a second). */
+  slot(id: string): Promise<TimeSlot | null>;
 }
 
 export async function readExhibitionContext(em: EntityManager, _deps: VenueDeps, id: string): Promise<ExhibitionContext | null> {
   const exhibition = await em.findOne(Exhibition, id, { populate: ['venue'] });
   if (!exhibition) return null;
   const venue = exhibition.venue.getEntity();
+  const slots = new Map<string, Promise<TimeSlot | null>>();
+  const slot = (slotId: string) => {
+    let found = slots.get(slotId);
+    if (!found) {
+      found = em.fork().findOne(TimeSlot, { id: slotId, exhibition: id });
+      slots.set(slotId, found);
+      found.catch(() => slots.delete(slotId));
+    }
+    return found;
+  };
   return {
     kind: OfferingKind.EXHIBITION,
     id: exhibition.id,
@@ -31,19 +43,18 @@ export async function readExhibitionContext(em: EntityManager, _deps: VenueDeps,
     maxUnitsPerHold: exhibition.maxTicketsPerHold,
     detailsSchema: exhibition.detailsSchema,
     exhibition,
-    items: (hold) => slotItems(em, hold),
+    slot,
+    items: (hold) => slotItems(slot, hold),
   };
 }
 
 /** One item per slot of the hold, in the order first held, at the prices its tickets were held at. */
-async function slotItems(em: EntityManager, hold: HoldInfo): Promise<HeldItem[]> {
+async function slotItems(slotOf: (id: string) => Promise<TimeSlot | null>, hold: HoldInfo): Promise<HeldItem[]> {
   const bySlot = new Map<string, SeatRef[]>();
   for (const unit of hold.seats) bySlot.set(unit.section, [...(bySlot.get(unit.section) ?? []), unit]);
-  if (bySlot.size === 0) return [];
-  const slots = await em.fork().find(TimeSlot, { id: { $in: [...bySlot.keys()] } });
-  const byId = new Map(slots.map((slot) => [slot.id, slot]));
-  return [...bySlot].map(([slotId, units]) => {
-    const slot = byId.get(slotId);
+  const slots = await Promise.all([...bySlot.keys()].map(slotOf));
+  return [...bySlot].map(([slotId, units], i) => {
+    const slot = slots[i];
     return {
       id: slotId,
       seatId: null,
