@@ -16,9 +16,10 @@ import type { Cluster, Redis } from 'ioredis';
  * `X` blocked. Counters: `<section>:held|sold|blocked` (pending counts as held), and
  * `<section>:cap` for a counted section (an exhibition's time slot: held + sold <= cap). A hold
  * record has `owner`, `created`, `exp`, `next` (sequence of the next seat added) and
- * `s:<seatId>` = `<sequence>:<price>:<section>` per seat (price '' when none was given),
- * so its seats read back in the order added, with the price they were held at.
- * Seat lists in ARGV are (seatId, section, price or '') triples.
+ * `s:<seatId>` = `<sequence>:<tag>:<section>` per seat, so its seats read back in the
+ * order added with their tag: what the caller keeps with a held seat (its price, and a
+ * quantity: RedisHoldEngine's seatTag), opaque to the scripts, '' for nothing.
+ * Seat lists in ARGV are (seatId, section, tag) triples.
  */
 const PRELUDE = `
 local loadedKey, countsKey, deadlinesKey, eventsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]

@@ -30,7 +30,7 @@ const DEFAULT_EVENT_LOG_LENGTH = 10_000;
 type Reply = [string, ...unknown[]];
 /** An appended event as a script answers it: [stream id, JSON body], or [] when nothing changed. */
 type EventReply = [] | [string, string];
-/** [token, owner, createdAt, expiresAt, then (seatId, section, price or '') per seat] */
+/** [token, owner, createdAt, expiresAt, then (seatId, section, tag) per seat] */
 type HoldReply = string[];
 
 interface StoredEvent {

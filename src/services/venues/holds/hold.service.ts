@@ -57,6 +57,13 @@ export interface HoldTableData {
   holdToken?: string | null;
 }
 
+/** What a hold past its size is told, per kind (the engine counts cells: seats, tickets, a table's 5 minutes). */
+const TOO_MANY: Record<OfferingKind, (max: number) => string> = {
+  PERFORMANCE: (max) => `a hold has at most ${max} seats`,
+  EXHIBITION: (max) => `a hold has at most ${max} tickets`,
+  RESTAURANT: () => 'a hold has at most four seatings of a full day',
+};
+
 /** Rounds of best-available against a fresh snapshot before answering SOLD_OUT: others may take the seats it saw free. */
 const BEST_AVAILABLE_ROUNDS = 4;
 
@@ -129,7 +136,7 @@ export class HoldService {
       const result = await onSeats(this.em, this.deps, performance.id, () =>
         this.deps.engine.holdFirst(performance.id, { ...request, candidates: withPrices }),
       );
-      if (result.ok || result.reason !== 'unavailable') return this.answer(context, result, 'quantity', '');
+      if (result.ok || result.reason !== 'unavailable') return this.answer(context, result, 'quantity', 'No seats available as asked');
     }
     throw new DomainError(ErrorCode.SOLD_OUT, `No ${data.quantity} seats available as asked`, { unavailableSeatIds: [] });
   }
@@ -212,7 +219,7 @@ export class HoldService {
       throw badInput('minutes', `a hold lasts at most 120 minutes from its creation (until ${latest})`);
     }
     const result = await onSeats(this.em, this.deps, id, () => this.deps.engine.extend(id, token, owner, now, expiresAt));
-    return this.answer(context, result, 'minutes', '');
+    return this.answer(context, result, 'minutes', 'This hold cannot be extended');
   }
 
   /** Releases some items (by their ids: seat, slot or seating) or the whole hold; null when nothing is left. */
@@ -284,9 +291,9 @@ export class HoldService {
     if (result.ok) return holdView(context, result.hold);
     switch (result.reason) {
       case 'unavailable':
-        throw new DomainError(ErrorCode.SOLD_OUT, soldOut || 'Not available', { unavailableSeatIds: result.seatIds });
+        throw new DomainError(ErrorCode.SOLD_OUT, soldOut, { unavailableSeatIds: result.seatIds });
       case 'too_many':
-        throw badInput(field, `a hold has at most ${context.kind === OfferingKind.PERFORMANCE ? `${result.max} seats` : `${result.max} tickets`}`);
+        throw badInput(field, TOO_MANY[context.kind](result.max));
       default:
         throw holdExpired();
     }

@@ -47,15 +47,15 @@ export class OfferingLiveService {
     // Slots never move: each is read once per subscription.
     const slots = new Map<string, TimeSlot>();
     const em = this.em.fork();
-    return map(events, async (event) => {
+    return describeEach(events, async (event) => {
       const missing = Object.keys(event.sections).filter((id) => !slots.has(id));
       if (missing.length > 0) for (const slot of await em.find(TimeSlot, { id: { $in: missing } })) slots.set(slot.id, slot);
       const views = Object.entries(event.sections)
         .map(([id, counts]) => slots.get(id) && slotView(slots.get(id)!, counts, context.currency))
         .filter((view): view is TimeSlotView => view !== undefined && (date === null || slots.get(view.id)!.localDate === date));
-      if (views.length === 0) return undefined;
+      if (views.length === 0) return [];
       views.sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime());
-      return { eventId: event.eventId, exhibitionId: context.id, slots: views, at: new Date(event.at) };
+      return [{ eventId: event.eventId, exhibitionId: context.id, slots: views, at: new Date(event.at) }];
     });
   }
 
@@ -63,7 +63,7 @@ export class OfferingLiveService {
     if (date !== null && !isLocalDate(date)) throw badInput('date', 'must be a date YYYY-MM-DD');
     const context = (await this.offering(restaurantId, OfferingKind.RESTAURANT, 'Restaurant')) as RestaurantContext;
     const events = await this.events(context.id);
-    return mapMany(events, async (event) => {
+    return describeEach(events, async (event) => {
       // A changed cell's date is its seating's: seatings end by midnight where the restaurant is.
       const tablesByDate = new Map<string, Set<string>>();
       for (const { seatId } of event.seats) {
@@ -105,22 +105,8 @@ export class OfferingLiveService {
   }
 }
 
-/** Each event as `describe` tells it, skipping those it has nothing for. */
-async function* map<T>(
-  events: AsyncIterableIterator<SeatChangeEvent>,
-  describe: (event: SeatChangeEvent) => Promise<T | undefined>,
-): AsyncIterableIterator<T> {
-  try {
-    for await (const event of events) {
-      const described = await describe(event);
-      if (described !== undefined) yield described;
-    }
-  } finally {
-    await events.return?.();
-  }
-}
-
-async function* mapMany<T>(
+/** Each event as `describe` tells it (none, one or several changes), ending the events with the subscription. */
+async function* describeEach<T>(
   events: AsyncIterableIterator<SeatChangeEvent>,
   describe: (event: SeatChangeEvent) => Promise<T[]>,
 ): AsyncIterableIterator<T> {
