@@ -118,6 +118,12 @@ export default defineConfig(
     },
   },
 
+  // --- The pages the server serves (src/infra/web/static): plain browser scripts, no build step.
+  {
+    files: ['src/infra/web/static/**/*.js'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+
   // --- Pragmatic adjustments to typescript-eslint's recommended set.
   {
     files: TS_FILES,

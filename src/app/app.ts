@@ -2,12 +2,16 @@ import 'reflect-metadata';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { createAuthenticator } from '../infra/auth.js';
 import type { Config } from '../infra/config.js';
 import { databaseOptions, migrate, openDatabase, type Orm } from '../infra/database.js';
 import { createFormatError } from '../infra/format-error.js';
+import { limitsPlugin } from '../infra/limits/apollo-plugin.js';
+import { createClientAddress } from '../infra/limits/client-address.js';
+import { createQueryGuard } from '../infra/limits/query-limits.js';
+import { callerKey, RateLimits } from '../infra/limits/rate-limits.js';
 import { OutageLog } from '../infra/outage.js';
 import { createHttpHandler, GRAPHQL_PATH, type ReadinessReport } from '../infra/http-server.js';
 import type { Logger } from '../infra/logger.js';
@@ -18,6 +22,8 @@ import { OutboxRelay } from '../services/live/outbox-relay.js';
 import { RedisEventSource } from '../infra/live/redis-event-source.js';
 import { LocalSink, RedisSink } from '../infra/live/sinks.js';
 import { attachWebSocketServer } from '../infra/live/ws-server.js';
+import { originAllowed } from '../infra/web/cors.js';
+import { createWebHandler } from '../infra/web/web-handler.js';
 import type { GraphQLContext } from '../resolvers/context.js';
 import { operationServices, type ServerDeps } from './context.js';
 import { DEFAULT_BOOKING_SETTINGS, type BookingDeps, type BookingSettings } from '../services/booking/booking.deps.js';
@@ -68,6 +74,9 @@ export interface App {
   /** Stops accepting, lets in-flight requests finish, then closes the pools. Idempotent. */
   stop(): Promise<void>;
 }
+
+/** An HTTP operation's context: the resolvers' own, and whose rate budget it spends when anonymous. */
+type HttpContext = GraphQLContext & { clientAddress: string };
 
 /** Wires the server together and starts listening. */
 export async function startApp({ config, logger, orm: givenOrm, booking, venues }: AppOptions): Promise<App> {
@@ -127,11 +136,20 @@ export async function startApp({ config, logger, orm: givenOrm, booking, venues 
   const schema = await buildAppSchema();
   const outages = new OutageLog(logger);
   const formatError = createFormatError(logger, outages);
-  const apollo = new ApolloServer<GraphQLContext>({
+  // Limits and rate budgets (README, "Limits and security"): one guard and one set of
+  // budgets for HTTP and WebSocket alike.
+  const guard = createQueryGuard(config.queryLimits, { introspection: config.introspection });
+  const rateLimits = new RateLimits(config.rateLimits, redis, logger);
+  const clientAddress = createClientAddress(config.trustedProxies);
+  const apollo = new ApolloServer<HttpContext>({
     schema,
     formatError,
     includeStacktraceInErrorResponses: false,
+    // INTROSPECTION=false is enforced by the guard's rule, shared with WebSocket (Apollo's
+    // own would add a second error for the same field).
     introspection: true,
+    parseOptions: guard.parseOptions,
+    validationRules: [...guard.validationRules],
     logger,
     // main.ts owns SIGTERM: Apollo's own handler would re-raise the signal and skip our exit code.
     stopOnTerminationSignals: false,
@@ -140,6 +158,9 @@ export async function startApp({ config, logger, orm: givenOrm, booking, venues 
       // No field sets cache hints, and the default plugin visits every field of every
       // answer: it doubled the time of a 100,000-seat map (530-690 ms -> 260-280 ms without).
       ApolloServerPluginCacheControlDisabled(),
+      // Apollo's landing page loads its IDE from a CDN: ours (GRAPHQL_IDE) is served by the web handler.
+      ApolloServerPluginLandingPageDisabled(),
+      limitsPlugin<HttpContext>(guard, rateLimits, (context) => callerKey(context.caller, context.clientAddress)),
     ],
   });
   await apollo.start();
@@ -158,7 +179,11 @@ export async function startApp({ config, logger, orm: givenOrm, booking, venues 
       apollo,
       logger,
       readiness,
-      context: async (req) => contextFor(await authenticate(req.headers.authorization)),
+      context: async (req) => ({
+        ...contextFor(await authenticate(req.headers.authorization)),
+        clientAddress: clientAddress(req),
+      }),
+      web: createWebHandler({ corsOrigins: config.corsOrigins, ide: config.graphqlIde }),
     }),
   );
   const sockets = attachWebSocketServer<GraphQLContext>({
@@ -167,7 +192,11 @@ export async function startApp({ config, logger, orm: givenOrm, booking, venues 
     authenticate,
     logger,
     formatError,
+    guard,
+    rateLimits,
+    clientAddress,
     context: contextFor,
+    verifyOrigin: (origin) => originAllowed(config.corsOrigins, origin),
   });
 
   await new Promise<void>((resolve, reject) => {

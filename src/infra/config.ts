@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { isAddressOrRange } from './limits/client-address.js';
 
 /**
  * The one place that reads the environment. Everything else receives a Config.
@@ -22,7 +23,48 @@ export interface Config {
   relayIntervalMs: number;
   /** How often expired seat holds of performances nobody touches are released; 0 turns the reaper off. */
   holdReapIntervalMs: number;
+  /** Origins browsers may call the API from (CORS, and the WebSocket's Origin check): `*` or a list. */
+  corsOrigins: CorsOrigins;
+  /** Serve the GraphQL IDE on GET /graphql to browsers. */
+  graphqlIde: boolean;
+  /** What one operation may ask for, checked before it runs (HTTP and WebSocket alike). */
+  queryLimits: QueryLimitsConfig;
+  /** Operations per caller and window, by kind. */
+  rateLimits: RateLimitsConfig;
+  /** Peers (addresses or CIDR ranges) whose X-Forwarded-For names the client; empty: none is trusted. */
+  trustedProxies: string[];
+  /** Whether __schema / __type queries are answered. */
+  introspection: boolean;
 }
+
+export interface QueryLimitsConfig {
+  /** Deepest field nesting, fragments flattened. */
+  maxDepth: number;
+  /** Aliases in the operation, fragments expanded. */
+  maxAliases: number;
+  /** Directives in the operation, fragments expanded. */
+  maxDirectives: number;
+  /** Lexical tokens of the document (the parser stops at the limit). */
+  maxTokens: number;
+  /** Estimated cost: every field 1, times the length of each list it is in (infra/limits/cost.ts). */
+  maxCost: number;
+}
+
+export interface RateLimitsConfig {
+  /** Length of one window. */
+  windowSeconds: number;
+  /** Queries and subscribe messages per window; 0: unlimited. */
+  reads: number;
+  /** Holds and bookings (reserve, holds, checkout, cancellations) per window; 0: unlimited. */
+  bookings: number;
+  /** Staff writes (every other mutation: catalog, inventory, rates, charts, performances) per window; 0: unlimited. */
+  staffWrites: number;
+  /** Prefix of the counters' keys in Redis (deployments sharing a Redis keep apart by it). */
+  keyPrefix: string;
+}
+
+/** `*`: any origin (tokens travel in the Authorization header, never in cookies); else exact origins. */
+export type CorsOrigins = '*' | readonly string[];
 
 export interface BookingConfig {
   holdTtlMs: number;
@@ -79,7 +121,90 @@ export function loadConfig(env: Env = process.env): Config {
     },
     relayIntervalMs: positiveInt(env, 'RELAY_INTERVAL_MS', 50),
     holdReapIntervalMs: positiveInt(env, 'HOLD_REAP_INTERVAL_MS', 1_000),
+    corsOrigins: corsOrigins(env.CORS_ORIGINS),
+    graphqlIde: flag(env, 'GRAPHQL_IDE', !production),
+    queryLimits: {
+      maxDepth: atLeastOne(env, 'QUERY_MAX_DEPTH', 15),
+      maxAliases: atLeastOne(env, 'QUERY_MAX_ALIASES', 30),
+      maxDirectives: atLeastOne(env, 'QUERY_MAX_DIRECTIVES', 50),
+      maxTokens: tokenLimit(env),
+      maxCost: atLeastOne(env, 'QUERY_MAX_COST', 2_000_000),
+    },
+    rateLimits: {
+      windowSeconds: atLeastOne(env, 'RATE_LIMIT_WINDOW_SECONDS', 60),
+      reads: positiveInt(env, 'RATE_LIMIT_READS', 1_200),
+      bookings: positiveInt(env, 'RATE_LIMIT_BOOKINGS', 120),
+      staffWrites: positiveInt(env, 'RATE_LIMIT_STAFF_WRITES', 600),
+      keyPrefix: nonEmpty(env.RATE_LIMIT_KEY_PREFIX) ?? 'rate-limit',
+    },
+    trustedProxies: trustedProxies(env),
+    introspection: flag(env, 'INTROSPECTION', !production),
   };
+}
+
+/**
+ * The parser recurses once per nesting level, and going down a level of a list literal
+ * costs one token (`[`), so the token limit is also how deep the parser's stack can go:
+ * lists nested 1,875 deep overflow Node's default stack in this server (measured over
+ * HTTP, test/hostile). The cap keeps a margin below that.
+ */
+export const MAX_QUERY_TOKENS = 1_200;
+
+function tokenLimit(env: Env): number {
+  const value = atLeastOne(env, 'QUERY_MAX_TOKENS', 1_000);
+  if (value > MAX_QUERY_TOKENS) {
+    throw new ConfigError(
+      `QUERY_MAX_TOKENS must be at most ${MAX_QUERY_TOKENS} (deeper documents can overflow the parser's stack), got "${env.QUERY_MAX_TOKENS}"`,
+    );
+  }
+  return value;
+}
+
+function trustedProxies(env: Env): string[] {
+  const entries = (nonEmpty(env.TRUSTED_PROXY) ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  const bad = entries.find((entry) => !isAddressOrRange(entry));
+  if (bad !== undefined) throw new ConfigError(`TRUSTED_PROXY must list IP addresses or CIDR ranges, got "${bad}"`);
+  return entries;
+}
+
+function atLeastOne(env: Env, name: string, fallback: number): number {
+  const value = positiveInt(env, name, fallback);
+  if (value < 1) throw new ConfigError(`${name} must be at least 1, got "${env[name]}"`);
+  return value;
+}
+
+/** CORS_ORIGINS: unset or `*` for any origin, else a comma list of origins (`https://app.example.com`). */
+function corsOrigins(raw: string | undefined): CorsOrigins {
+  const value = nonEmpty(raw)?.trim();
+  if (value === undefined || value === '*') return '*';
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry) => {
+      let origin: string | undefined;
+      try {
+        origin = new URL(entry).origin;
+      } catch {
+        origin = undefined;
+      }
+      // An origin is scheme://host[:port] as browsers send it: no path, no default port, no `*` inside a list.
+      if (!origin || origin === 'null' || origin !== entry.toLowerCase().replace(/\/$/, '')) {
+        throw new ConfigError(`CORS_ORIGINS must be * or a comma list of origins like https://app.example.com, got "${entry}"`);
+      }
+      return origin;
+    });
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = nonEmpty(env[name])?.trim().toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['1', 'true', 'on', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'off', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
 }
 
 function positiveInt(env: Env, name: string, fallback: number): number {

@@ -1,7 +1,8 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import { OptimisticLockError } from '@mikro-orm/core';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { DomainError, ErrorCode } from '../services/common/errors.js';
+import { tokenLimitError } from './limits/query-limits.js';
 import type { Logger } from './logger.js';
 import { OUTAGE_RETRY_AFTER_SECONDS, OutageLog, outageOf } from './outage.js';
 
@@ -12,21 +13,22 @@ const CLIENT_ERROR_CODES = new Set([
   'BAD_USER_INPUT',
   'BAD_REQUEST',
   'OPERATION_RESOLUTION_FAILURE',
-  'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
 /**
- * The one place errors become what a client sees. Domain errors keep their code;
- * malformed requests are BAD_USER_INPUT; a database or Redis that is unreachable or
- * restarting is BUSY with retryAfterSeconds (logged once per outage episode, see
- * OutageLog); everything else is INTERNAL_SERVER_ERROR, logged here with its cause
- * and shown with no stack, SQL or message.
+ * The one place errors become what a client sees. Domain errors keep their code (also
+ * those the edge raises before execution: QUERY_TOO_COMPLEX, RATE_LIMITED, refused
+ * strings); malformed requests are BAD_USER_INPUT; an unknown persisted-query hash is
+ * PERSISTED_QUERY_NOT_FOUND, as Apollo clients expect; a database or Redis that is
+ * unreachable or restarting is BUSY with retryAfterSeconds (logged once per outage
+ * episode, see OutageLog); everything else is INTERNAL_SERVER_ERROR, logged here with
+ * its cause and shown with no stack, SQL or message.
  */
 export function createFormatError(logger: Logger, outages: OutageLog = new OutageLog(logger)) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const where = { path: formatted.path, locations: formatted.locations };
-    const original = unwrapResolverError(error);
+    const original = tokenLimitError(error)?.originalError ?? domainErrorIn(error) ?? unwrapResolverError(error);
 
     if (original instanceof DomainError) {
       if (original.code === ErrorCode.BUSY && original.cause !== undefined) {
@@ -45,7 +47,14 @@ export function createFormatError(logger: Logger, outages: OutageLog = new Outag
       };
     }
     const apolloCode = formatted.extensions?.code;
-    if (typeof apolloCode === 'string' && CLIENT_ERROR_CODES.has(apolloCode)) {
+    if (apolloCode === ErrorCode.PERSISTED_QUERY_NOT_FOUND) {
+      return { message: formatted.message, ...where, extensions: { code: ErrorCode.PERSISTED_QUERY_NOT_FOUND } };
+    }
+    // A request error whose cause is a JavaScript error (a stack overflow while parsing,
+    // say) is not the client's to read: it falls through to INTERNAL_SERVER_ERROR.
+    const clientError =
+      (typeof apolloCode === 'string' && CLIENT_ERROR_CODES.has(apolloCode)) || isCodelessClientError(error);
+    if (clientError && !javaScriptErrorIn(error)) {
       return { message: formatted.message, ...where, extensions: { code: ErrorCode.BAD_USER_INPUT } };
     }
 
@@ -62,4 +71,35 @@ export function createFormatError(logger: Logger, outages: OutageLog = new Outag
     logger.error({ err: original, path: formatted.path }, 'unexpected error in GraphQL operation');
     return { message: 'Internal server error', ...where, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
   };
+}
+
+/** A DomainError carried as the originalError of the GraphQLErrors wrapping it (validation rules, plugins, subscriptions). */
+function domainErrorIn(error: unknown): DomainError | undefined {
+  let current: unknown = error;
+  for (let hops = 0; hops < 5; hops++) {
+    if (current instanceof DomainError) return current;
+    if (!(current instanceof GraphQLError)) return undefined;
+    current = current.originalError;
+  }
+  return undefined;
+}
+
+/** Whether a non-GraphQL error (a TypeError, a RangeError) is behind the GraphQLErrors wrapping it. */
+function javaScriptErrorIn(error: unknown): boolean {
+  let current: unknown = error;
+  for (let hops = 0; hops < 5 && current !== undefined && current !== null; hops++) {
+    if (!(current instanceof GraphQLError)) return !(current instanceof DomainError);
+    current = current.originalError;
+  }
+  return false;
+}
+
+/**
+ * An error Apollo raises itself with no code but a 4xx status: a persisted-query hash
+ * that does not match the query, or an unsupported persisted-query version.
+ */
+function isCodelessClientError(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || error.extensions.code !== undefined) return false;
+  const status = (error.extensions.http as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
 }

@@ -3,7 +3,7 @@ import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest
 import type { Logger } from './logger.js';
 
 export const GRAPHQL_PATH = '/graphql';
-const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface ReadinessReport {
   ready: boolean;
@@ -15,6 +15,8 @@ export interface HttpHandlerOptions<TContext extends BaseContext> {
   context: (req: IncomingMessage) => Promise<TContext>;
   readiness: () => Promise<ReadinessReport>;
   logger: Logger;
+  /** What browsers need before the API (CORS headers and preflights, pages): true when it answered. */
+  web?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 }
 
 /**
@@ -35,10 +37,11 @@ export function createHttpHandler<TContext extends BaseContext>(
 }
 
 async function handle<TContext extends BaseContext>(
-  { apollo, context, readiness }: HttpHandlerOptions<TContext>,
+  { apollo, context, readiness, web }: HttpHandlerOptions<TContext>,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
+  if (web && (await web(req, res))) return;
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (url.pathname === '/healthz' && isRead(req)) {
     sendJson(res, 200, { status: 'ok' });

@@ -21,10 +21,18 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
+/**
+ * Rate budgets are the defaults, counted under a prefix of this test process's own: test
+ * files and test runs of several people share one Redis, and fixed subs ('admin-outage')
+ * would otherwise spend each other's budgets. Servers of one file still share theirs.
+ */
+const RATE_LIMIT_KEY_PREFIX = `rate-limit-test-${randomUUID()}`;
+
 /** The configuration tests run with: the environment's DATABASE_URL/REDIS_URL, or embedded defaults. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
   const base = loadConfig({ ...process.env, NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1' });
-  return { ...base, dataDir: 'memory://', logLevel: 'info', ...overrides };
+  const rateLimits = { ...base.rateLimits, keyPrefix: RATE_LIMIT_KEY_PREFIX };
+  return { ...base, dataDir: 'memory://', logLevel: 'info', rateLimits, ...overrides };
 }
 
 /** Opens the test database: the shared PostgreSQL (migrated by global-setup) or a fresh in-memory PGlite. */

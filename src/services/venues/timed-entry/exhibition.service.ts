@@ -68,7 +68,9 @@ export interface TimeSlotView {
 
 export const DEFAULT_MAX_TICKETS_PER_HOLD = 10;
 /** A year of dates at most per setTimeSlots. */
-const MAX_SLOT_DAYS = 366;
+export const MAX_SLOT_DAYS = 366;
+/** Slots of one day at most: one every 5 minutes (the shortest interval). */
+export const MAX_DAY_SLOTS = (24 * 60) / 5;
 const MAX_CAPACITY = 1_000_000;
 
 const validateExhibition = {
@@ -262,7 +264,7 @@ function slotPlan(data: SetTimeSlotsData, timeZone: string): { localDate: string
   const closes = closingMinutes(data.closes);
   if (closes === null) throw badInput('closes', 'must be a local time HH:MM (or 24:00)');
   if (closes <= opens) throw badInput('closes', 'must be after opens');
-  const interval = integer('intervalMinutes', data.intervalMinutes, 5, 24 * 60);
+  const interval = integer('intervalMinutes', data.intervalMinutes, (24 * 60) / MAX_DAY_SLOTS, 24 * 60);
   if (opens + interval > closes) throw badInput('intervalMinutes', 'leaves no slot between opens and closes');
   const plan: { localDate: string; startsAt: Date; endsAt: Date }[] = [];
   for (const localDate of nightsOf(data.from, data.to)) {

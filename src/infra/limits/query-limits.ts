@@ -1,0 +1,202 @@
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import {
+  GraphQLError,
+  Lexer,
+  NoSchemaIntrospectionCustomRule,
+  parse,
+  Source,
+  TokenKind,
+  type DocumentNode,
+  type GraphQLSchema,
+  type ParseOptions,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
+import { getComplexity } from 'graphql-query-complexity';
+import type { QueryLimitsConfig } from '../config.js';
+import { listCostEstimator } from './cost.js';
+import { queryTooComplex, refusedInput, type LimitName } from './limit-errors.js';
+import { checkVariables, StorableStringsRule } from './strings.js';
+
+/**
+ * How many fields the cost estimate may visit, fragments expanded. The estimate walks
+ * the expanded tree (no memo), so this bounds its own time: a document whose expansion
+ * is larger is refused without finishing the count (limit "selections").
+ */
+export const MAX_ESTIMATED_SELECTIONS = 20_000;
+
+/** The parser's message when it stops at maxTokens (graphql-js 16 spells it "more that"). */
+const TOKEN_LIMIT_MESSAGE = /Document contains more (?:than|that) (\d+) tokens\. Parsing aborted\./;
+
+export interface QueryGuard {
+  /** For the parser: it stops at the token limit (the parser recurses per nesting level, so this bounds its stack too). */
+  readonly parseOptions: ParseOptions;
+  /** Depth, aliases, directives, storable strings and (when off) introspection: static, so Apollo may cache the verdict with the document. */
+  readonly validationRules: readonly ValidationRule[];
+  /** Parses as Apollo does; a syntax error or the token limit comes back as an error. */
+  parse(source: string): DocumentNode | GraphQLError;
+  /**
+   * After validation, before execution: the variables (storable strings, nesting, coercion)
+   * and the estimated cost with them. Undefined when the operation may run.
+   */
+  checkOperation(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operationName: string | null | undefined,
+    variables: Readonly<Record<string, unknown>> | null | undefined,
+  ): GraphQLError | undefined;
+}
+
+export function createQueryGuard(limits: QueryLimitsConfig, options: { introspection: boolean }): QueryGuard {
+  /** Worst-case costs (any variables) of documents known to be within the limit, by operation name. */
+  const withinLimit = new WeakMap<DocumentNode, Map<string, number>>();
+  const validationRules: ValidationRule[] = [
+    measured('depth', limits.maxDepth, (onAccept) => maxDepthRule({ n: Number.MAX_SAFE_INTEGER, flattenFragments: true, onAccept })),
+    measured('aliases', limits.maxAliases, (onAccept) => maxAliasesRule({ n: Number.MAX_SAFE_INTEGER, onAccept })),
+    measured('directives', limits.maxDirectives, (onAccept) => maxDirectivesRule({ n: Number.MAX_SAFE_INTEGER, onAccept })),
+    StorableStringsRule,
+  ];
+  if (!options.introspection) validationRules.push(NoSchemaIntrospectionCustomRule);
+  const parseOptions: ParseOptions = { maxTokens: limits.maxTokens };
+
+  return {
+    parseOptions,
+    validationRules,
+    parse(source) {
+      try {
+        return parse(source, parseOptions);
+      } catch (error) {
+        const tooLong = tokenLimitError(error);
+        if (tooLong) return tooLong;
+        if (error instanceof GraphQLError) return error;
+        throw error;
+      }
+    },
+    checkOperation(schema, document, operationName, variables) {
+      const refused = checkVariables(variables ?? undefined);
+      if (refused) return refused;
+      // A document whose cost is within the limit for any variables is let through
+      // without estimating again: Apollo hands the same DocumentNode for every request of
+      // a query it has seen, so the hot path estimates each query once.
+      const key = operationName ?? '';
+      if ((withinLimit.get(document)?.get(key) ?? Infinity) <= limits.maxCost) return undefined;
+      const worst = estimate(schema, document, operationName, variables, true);
+      if (typeof worst !== 'number') return worst;
+      if (worst <= limits.maxCost) {
+        if (!withinLimit.has(document)) withinLimit.set(document, new Map());
+        withinLimit.get(document)!.set(key, worst);
+        return undefined;
+      }
+      const cost = estimate(schema, document, operationName, variables, false);
+      if (typeof cost !== 'number') return cost;
+      if (cost > limits.maxCost) return queryTooComplex('cost', limits.maxCost, cost);
+      return undefined;
+    },
+  };
+}
+
+/**
+ * QUERY_TOO_COMPLEX for a parse error that is the parser stopping at maxTokens (Apollo
+ * parses HTTP documents itself, so format-error asks this), with the document's whole
+ * token count as measured; undefined for any other error.
+ */
+export function tokenLimitError(error: unknown): GraphQLError | undefined {
+  const parseError = syntaxErrorIn(error);
+  const match = parseError ? TOKEN_LIMIT_MESSAGE.exec(parseError.message) : null;
+  if (!parseError || !match) return undefined;
+  return queryTooComplex('tokens', Number(match[1]), countTokens(parseError.source?.body ?? ''));
+}
+
+/**
+ * The estimated cost of the operation (graphql-query-complexity over LIST_BOUNDS), or
+ * the error to answer: too many selections to estimate, or variables that do not fit.
+ */
+function estimate(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Readonly<Record<string, unknown>> | null | undefined,
+  worstCase: boolean,
+): number | GraphQLError {
+  let visited = 0;
+  const estimator = listCostEstimator({ worstCase });
+  try {
+    return getComplexity({
+      schema,
+      query: document,
+      operationName: operationName ?? undefined,
+      variables: variables ?? {},
+      // The library's own node limit throws an untyped error: ours, counted in the estimator, is typed.
+      maxQueryNodes: Number.MAX_SAFE_INTEGER,
+      estimators: [
+        (args) => {
+          if (++visited > MAX_ESTIMATED_SELECTIONS) throw new SelectionsExceeded(visited);
+          return estimator(args);
+        },
+      ],
+    });
+  } catch (error) {
+    if (error instanceof SelectionsExceeded) return queryTooComplex('selections', MAX_ESTIMATED_SELECTIONS, error.visited);
+    // Variables that do not fit their types: the client's, as Apollo reports them.
+    if (error instanceof GraphQLError && !javaScriptCause(error)) return refusedInput(error.message, { reason: 'variables' });
+    throw error;
+  }
+}
+
+class SelectionsExceeded extends Error {
+  constructor(readonly visited: number) {
+    super(`more than ${MAX_ESTIMATED_SELECTIONS} selections`);
+  }
+}
+
+type AcceptHandler = (context: ValidationContext | null, details: { n: number }) => void;
+
+/**
+ * One of graphql-armor's counting rules (memoised per fragment, so linear in the
+ * document) run with no limit of its own: its count comes back through onAccept and is
+ * compared here, so the refusal is typed (QUERY_TOO_COMPLEX with limit, maximum and
+ * measured) and reported instead of thrown (a thrown error escapes validation as a 500).
+ */
+function measured(
+  limit: LimitName,
+  maximum: number,
+  rule: (onAccept: AcceptHandler[]) => (context: ValidationContext) => object,
+): ValidationRule {
+  return (context) => {
+    const onAccept: AcceptHandler = (_context, { n }) => {
+      if (n > maximum) context.reportError(queryTooComplex(limit, maximum, n));
+    };
+    return rule([onAccept])(context) as ReturnType<ValidationRule>;
+  };
+}
+
+/** Whether a JavaScript error (not a GraphQLError a scalar raised) is behind a GraphQLError. */
+function javaScriptCause(error: GraphQLError): boolean {
+  let cause: unknown = error.originalError;
+  for (let hops = 0; cause instanceof GraphQLError && hops < 5; hops++) cause = cause.originalError;
+  return cause !== undefined && cause !== null;
+}
+
+/** The graphql-js syntax error inside an error Apollo wrapped (or the error itself). */
+function syntaxErrorIn(error: unknown): GraphQLError | undefined {
+  let current: unknown = error;
+  for (let hops = 0; current instanceof GraphQLError && hops < 5; hops++) {
+    if (current.source && current.message.startsWith('Syntax Error')) return current;
+    current = current.originalError;
+  }
+  return undefined;
+}
+
+/** Tokens of a document, as the parser counts them (comments are not tokens); lexing stops at the first bad character. */
+export function countTokens(body: string): number {
+  const lexer = new Lexer(new Source(body));
+  let count = 0;
+  try {
+    while (lexer.advance().kind !== TokenKind.EOF) count++;
+  } catch {
+    // A lexical error past the limit: the count so far is the measure.
+  }
+  return count;
+}
