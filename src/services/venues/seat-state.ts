@@ -28,30 +28,31 @@ export function itemUnits(item: Pick<BookingItem, 'seatId' | 'units'>): SeatRef[
 const HOLD_ENGINE_RETRY_AFTER_SECONDS = 1;
 
 /**
- * Runs a hold-engine operation on a performance, rebuilding the performance's state
- * from PostgreSQL first when the engine has lost it (Redis restarted empty): sold and
- * pending seats from live booking items, blocked seats from seat_block. Open holds are
- * not in PostgreSQL and are lost; their holders get HOLD_EXPIRED. An engine that cannot
- * be reached answers BUSY: nothing changed, and the client may retry.
+ * Runs a hold-engine operation on an offering (a performance, an exhibition, a
+ * restaurant), rebuilding its state from PostgreSQL first when the engine has lost it
+ * (Redis restarted empty): sold and pending cells from live booking items, blocked seats
+ * from seat_block, slot capacities from time_slot. Open holds are not in PostgreSQL and
+ * are lost; their holders get HOLD_EXPIRED. An engine that cannot be reached answers
+ * BUSY: nothing changed, and the client may retry.
  */
 export async function onSeats<T>(
   em: EntityManager,
   deps: VenueDeps,
-  performanceId: string,
+  offeringId: string,
   operation: () => Promise<T>,
 ): Promise<Exclude<T, NotLoaded>> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const result = await engineCall(deps, operation);
     if (!isNotLoaded(result)) return result as Exclude<T, NotLoaded>;
-    const snapshot = await recordedSeats(em, performanceId);
-    if (await engineCall(deps, () => deps.engine.load(performanceId, snapshot))) {
+    const snapshot = await recordedSeats(em, offeringId);
+    if (await engineCall(deps, () => deps.engine.load(offeringId, snapshot))) {
       deps.logger.warn(
-        { offeringId: performanceId, sold: snapshot.sold.length, pending: snapshot.pending.length, blocked: snapshot.blocked.length },
+        { offeringId, sold: snapshot.sold.length, pending: snapshot.pending.length, blocked: snapshot.blocked.length },
         'rebuilt hold-engine state from PostgreSQL',
       );
     }
   }
-  throw new DomainError(ErrorCode.BUSY, 'The seat engine is being rebuilt: retry shortly', {
+  throw new DomainError(ErrorCode.BUSY, 'The hold engine is being rebuilt: retry shortly', {
     retryAfterSeconds: HOLD_ENGINE_RETRY_AFTER_SECONDS,
   });
 }
@@ -65,7 +66,7 @@ async function engineCall<T>(deps: VenueDeps, operation: () => Promise<T>): Prom
     // cause goes with the error: the GraphQL edge logs it once per outage, not once per call.
     throw new DomainError(
       ErrorCode.BUSY,
-      'Seat holds are briefly unavailable: retry shortly',
+      'Holds are briefly unavailable: retry shortly',
       { retryAfterSeconds: HOLD_ENGINE_RETRY_AFTER_SECONDS },
       { cause: error },
     );

@@ -15,7 +15,7 @@ import { assertDetails } from '../details.js';
 import type { HoldInfo } from '../holds/hold-engine.js';
 import { holdExpired } from '../holds/hold.service.js';
 import { offeringOf } from '../holds/hold-token.js';
-import { loadOffering, type HeldItem, type OfferingContext } from '../holds/offering-context.js';
+import { loadOffering, totalOf, type HeldItem, type OfferingContext } from '../holds/offering-context.js';
 import { onSeats } from '../seat-state.js';
 import type { VenueDeps } from '../venue.deps.js';
 import { bookingLedger, transitionBooking } from './booking-ledger.js';
@@ -80,8 +80,7 @@ export class CheckoutService {
     if (!hold) throw holdExpired();
     assertDetails(context.detailsSchema, input.details);
     const items = await context.items(hold);
-    const total = items.reduce((sum, item) => sum + item.priceMinor, 0);
-    if (total > 0 && input.paymentToken === null) throw badInput('paymentToken', 'is required: the hold costs money');
+    if (totalOf(items) > 0 && input.paymentToken === null) throw badInput('paymentToken', 'is required: the hold costs money');
 
     // The record first, then the seats: a crash between the two leaves a PENDING booking
     // that the sweeper settles like any other (no charge: EXPIRED), never seats the engine
@@ -177,7 +176,7 @@ export class CheckoutService {
         guestEmail: input.guest.email,
         details: input.details,
         status: ReservationStatus.PENDING,
-        totalMinor: items.reduce((sum, item) => sum + item.priceMinor, 0),
+        totalMinor: totalOf(items),
         currency: context.currency,
         // Long enough for the gateway call; past it, the sweeper asks the gateway how it ended.
         holdExpiresAt: new Date(now.getTime() + 2 * this.booking.settings.paymentTimeoutMs + 30_000),

@@ -12,7 +12,7 @@ import type { ExhibitionContext } from '../timed-entry/exhibition-context.js';
 import { MAX_HOLD_LIFETIME_MS, type VenueDeps } from '../venue.deps.js';
 import type { HoldInfo, HoldRequest, HoldResult } from './hold-engine.js';
 import { newHoldToken, offeringOf } from './hold-token.js';
-import { loadOffering, loadPerformance, type HoldItemView, type OfferingContext } from './offering-context.js';
+import { loadOffering, loadPerformance, totalOf, type HoldItemView, type OfferingContext } from './offering-context.js';
 import { priced, type PerformanceContext } from './performance-context.js';
 
 export type { HoldItemView };
@@ -317,6 +317,6 @@ export async function holdView(context: OfferingContext, hold: HoldInfo): Promis
     expiresAt: new Date(hold.expiresAt),
     currency: context.currency,
     items,
-    totalMinor: items.reduce((sum, item) => sum + item.priceMinor, 0),
+    totalMinor: totalOf(items),
   };
 }

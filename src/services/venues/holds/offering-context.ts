@@ -30,6 +30,9 @@ export interface HeldItem extends HoldItemView {
   units: SeatRef[];
 }
 
+/** What a hold's items cost together: what checkout charges. */
+export const totalOf = (items: readonly HoldItemView[]): number => items.reduce((sum, item) => sum + item.priceMinor, 0);
+
 /**
  * What the hold, checkout and booking paths need of any offering (a performance, an
  * exhibition, a restaurant): one interface, so those paths are written once. Each kind

@@ -8,7 +8,7 @@ import { busyIntervals, type BusyInterval } from '../dining/seatings.js';
 import type { SeatChangeEvent } from '../holds/hold-engine.js';
 import { loadOffering, type OfferingContext } from '../holds/offering-context.js';
 import { onSeats } from '../seat-state.js';
-import { slotView, type TimeSlotView } from '../timed-entry/exhibition.service.js';
+import { slotRowOf, slotView, type TimeSlotView } from '../timed-entry/exhibition.service.js';
 import type { VenueDeps } from '../venue.deps.js';
 import type { SeatFeed } from './seat-feed.js';
 
@@ -51,7 +51,7 @@ export class OfferingLiveService {
       const missing = Object.keys(event.sections).filter((id) => !slots.has(id));
       if (missing.length > 0) for (const slot of await em.find(TimeSlot, { id: { $in: missing } })) slots.set(slot.id, slot);
       const views = Object.entries(event.sections)
-        .map(([id, counts]) => slots.get(id) && slotView(slots.get(id)!, counts, context.currency))
+        .map(([id, counts]) => slots.get(id) && slotView(slotRowOf(slots.get(id)!), counts, context.currency))
         .filter((view): view is TimeSlotView => view !== undefined && (date === null || slots.get(view.id)!.localDate === date));
       if (views.length === 0) return [];
       views.sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime());

@@ -1,7 +1,6 @@
-import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
-import { isId } from '../../../entities/id.js';
+import { isId, newId } from '../../../entities/id.js';
 import { Exhibition } from '../../../entities/venues/exhibition.entity.js';
 import type { OfferingStatus } from '../../../entities/venues/offering.js';
 import { TimeSlot } from '../../../entities/venues/time-slot.entity.js';
@@ -20,6 +19,7 @@ import type { SectionCapacity, SectionCounts } from '../holds/hold-engine.js';
 import { onSeats } from '../seat-state.js';
 import type { VenueDeps } from '../venue.deps.js';
 import { closingMinutes } from '../dining/seatings.js';
+import { lockSlots, upsertSlots, type SlotRow } from './exhibition.store.js';
 
 type Optional<T> = { [K in keyof T]?: T[K] | null };
 
@@ -165,22 +165,11 @@ export class ExhibitionService {
     // Loaded first, outside the transaction: a rebuild reads PostgreSQL on a connection of its own.
     await onSeats(this.em, this.deps, exhibition.id, () => this.deps.engine.counts(exhibition.id, this.deps.clock.now().getTime()));
     let previous: SectionCapacity[] | undefined;
-    let slots: TimeSlot[];
+    let slots: SlotRow[];
     try {
       slots = await this.em.transactional(async (tx) => {
-        const existing = await tx.find(
-          TimeSlot,
-          { exhibition: exhibition.id, startsAt: { $in: plan.map((slot) => slot.startsAt) } },
-          { lockMode: LockMode.PESSIMISTIC_WRITE },
-        );
-        const byStart = new Map(existing.map((slot) => [slot.startsAt.getTime(), slot]));
-        const before = existing.map((slot) => ({ section: slot.id, capacity: slot.capacity }));
-        const planned = plan.map((planned) => {
-          const slot = byStart.get(planned.startsAt.getTime());
-          if (slot) return Object.assign(slot, { capacity, priceMinor, endsAt: planned.endsAt });
-          return tx.create(TimeSlot, { exhibition: exhibition.id, ...planned, capacity, priceMinor });
-        });
-        await tx.flush();
+        const before = (await lockSlots(tx, exhibition.id, data.from, data.to)).map((slot) => ({ section: slot.id, capacity: slot.capacity }));
+        const planned = await upsertSlots(tx, exhibition.id, plan.map((slot) => ({ id: newId(), ...slot })), capacity, priceMinor);
         // The engine checks held + sold against the new capacities and sets them in one
         // step; refused, the transaction rolls back and nothing changes.
         const set = await this.deps.engine.setCapacities(
@@ -210,7 +199,9 @@ export class ExhibitionService {
     const restored = await this.deps.engine
       .setCapacities(exhibitionId, capacities, this.deps.clock.now().getTime())
       .then((result) => result.ok, () => false);
-    if (!restored) this.deps.logger.warn({ exhibitionId }, 'slot capacities not restored in the hold engine; a rebuild restores them');
+    if (!restored) {
+      this.deps.logger.warn({ exhibitionId }, 'slot capacities not restored in the hold engine: set the slots again to bring it in line');
+    }
   }
 
   /** The slots starting on a local date, earliest first; with `quantity`, only those with at least that many left. */
@@ -221,27 +212,33 @@ export class ExhibitionService {
       this.venueOf(exhibition),
       this.em.find(TimeSlot, { exhibition: exhibition.id, localDate: date }, { orderBy: { startsAt: 'asc' } }),
     ]);
-    const views = await this.withCounts(slots, venue.currency);
+    const views = await this.withCounts(slots.map(slotRowOf), venue.currency);
     return quantity == null ? views : views.filter((slot) => slot.available >= quantity);
   }
 
   /** The slots with their counters from the hold engine (the capacity it checks against). */
-  async withCounts(slots: readonly TimeSlot[], currency: string): Promise<TimeSlotView[]> {
+  async withCounts(slots: readonly SlotRow[], currency: string): Promise<TimeSlotView[]> {
     if (slots.length === 0) return [];
-    const exhibitionId = slots[0].exhibition.id;
+    const { exhibitionId } = slots[0];
     const now = this.deps.clock.now().getTime();
     const counts = await onSeats(this.em, this.deps, exhibitionId, () => this.deps.engine.counts(exhibitionId, now));
     return slots.map((slot) => slotView(slot, counts[slot.id], currency));
   }
 }
 
-export function slotView(slot: TimeSlot, counts: SectionCounts | undefined, currency: string): TimeSlotView {
+/** The slot as the timed-entry SQL has it. */
+export function slotRowOf(slot: TimeSlot): SlotRow {
+  const { id, localDate, startsAt, endsAt, capacity, priceMinor } = slot;
+  return { id, exhibitionId: slot.exhibition.id, localDate, startsAt, endsAt, capacity, priceMinor };
+}
+
+export function slotView(slot: SlotRow, counts: SectionCounts | undefined, currency: string): TimeSlotView {
   const held = counts?.held ?? 0;
   const sold = counts?.sold ?? 0;
   const capacity = counts?.capacity ?? slot.capacity;
   return {
     id: slot.id,
-    exhibitionId: slot.exhibition.id,
+    exhibitionId: slot.exhibitionId,
     startsAt: slot.startsAt,
     endsAt: slot.endsAt,
     capacity,
