@@ -93,6 +93,29 @@ describe('searchAvailability: which room types are offered', () => {
     expect(single.total).toEqual(eur('330.49'));
   });
 
+  it('answers each offer with the room type as stored, its hotel and rooms resolvable', async () => {
+    const { hotel, roomType } = await stockedRoomType(server.client, admin, { total: 4, nights: 2 });
+    const data = await server.client.ok<{ searchAvailability: { roomType: Record<string, unknown> }[] }>(
+      `query($hotelId: ID!, $checkIn: LocalDate!, $checkOut: LocalDate!) {
+        searchAvailability(hotelId: $hotelId, checkIn: $checkIn, checkOut: $checkOut) {
+          roomType { id name description maxOccupancy version hotel { id } rooms { id } }
+        }
+      }`,
+      { hotelId: hotel.id, checkIn: daysFromNow(1), checkOut: daysFromNow(2) },
+    );
+    expect(data.searchAvailability.map((offer) => offer.roomType)).toEqual([
+      {
+        id: roomType.id,
+        name: roomType.name,
+        description: roomType.description ?? null,
+        maxOccupancy: roomType.maxOccupancy,
+        version: roomType.version,
+        hotel: { id: hotel.id },
+        rooms: [],
+      },
+    ]);
+  });
+
   it('reflects a reserve at once', async () => {
     const { hotel, roomType, from } = await stockedRoomType(server.client, admin, { total: 4, nights: 3 });
     const stay = [from, addDays(from, 3)] as const;

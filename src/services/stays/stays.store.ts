@@ -114,12 +114,31 @@ const stayRow = z.discriminatedUnion('kind', [
   }),
   z.object({
     kind: z.literal('hotel'),
-    room_type_id: column.uuid,
+    room_type_id: column.uuid.nullable(),
     hotel_id: column.uuid,
     timezone: column.text,
     currency: column.text,
   }),
+  z.object({
+    kind: z.literal('roomType'),
+    room_type_id: column.uuid,
+    hotel_id: column.uuid,
+    version: column.int,
+    name: column.text,
+    description: column.text.nullable(),
+    max_occupancy: column.int,
+  }),
 ]);
+
+/** A room type as stored (its row), for the search to map into an entity without another read. */
+export interface RoomTypeRow {
+  id: string;
+  hotel: string;
+  name: string;
+  description: string | null;
+  maxOccupancy: number;
+  version: number;
+}
 
 /**
  * The stored numbers of these room types over [from, to): inventory rows with their
@@ -151,48 +170,103 @@ export async function readInventory(
   const locked = options.lock
     ? sql`with locked as materialized (${inventoryLock({ roomTypeId: roomTypeIds[0], from, to })}) `
     : sql``;
-  const inventory = options.lock ? sql`locked` : sql`room_type_inventory`;
   const hotel = options.withHotel
     ? sql`union all
-          select 'hotel', rt.id, null, null, null, null, null, null, null, null, h.id, h.timezone, h.currency
+          select 'hotel', rt.id, null, null, null, null, null, null, null, null, h.id, h.timezone, h.currency, null, null, null
             from room_type rt join hotel h on h.id = rt.hotel_id where rt.id = ${ids}`
     : sql``;
+  const name = `stays.readInventory${options.lock ? '.locked' : ''}${options.withHotel ? '.withHotel' : ''}`;
+  const rows = await query(em, name, sql`${locked}${stayRows(ids, options.lock ? sql`locked` : sql`room_type_inventory`, from, to)} ${hotel} order by date`, stayRow);
+  return rangesOf(roomTypeIds, rows).ranges;
+}
+
+/**
+ * A hotel with all its room types and what is stored for each over [from, to), in one
+ * statement (the search's one round trip): undefined when there is no such hotel.
+ * Room types come in id order.
+ */
+export async function readHotelStays(
+  em: EntityManager,
+  hotelId: string,
+  from: string,
+  to: string,
+): Promise<{ hotel: StayHotel; roomTypes: RoomTypeRow[]; ranges: Map<string, InventoryRange> } | undefined> {
+  const ids = sql`any(array(select id from room_type where hotel_id = ${hotelId}::uuid))`;
   const rows = await query(
     em,
-    `stays.readInventory${options.lock ? '.locked' : ''}${options.withHotel ? '.withHotel' : ''}`,
-    sql`${locked}select 'inventory' as kind, room_type_id, date::text as date, total, reserved, sell_limit, version,
+    'stays.readHotelStays',
+    sql`${stayRows(ids, sql`room_type_inventory`, from, to)}
+        union all
+        select 'hotel', null, null, null, null, null, null, null, null, null, h.id, h.timezone, h.currency, null, null, null
+          from hotel h where h.id = ${hotelId}::uuid
+        union all
+        select 'roomType', rt.id, null, null, null, null, rt.version, null, null, null, rt.hotel_id, null, null,
+               rt.name, rt.description, rt.max_occupancy
+          from room_type rt where rt.hotel_id = ${hotelId}::uuid
+        order by date, room_type_id`,
+    stayRow,
+  );
+  const { ranges, hotel, roomTypes } = rangesOf(undefined, rows);
+  return hotel ? { hotel, roomTypes, ranges } : undefined;
+}
+
+/** The inventory, rate and rule rows of the room types `ids` names (the UNION ALL both reads share). */
+function stayRows(ids: Sql, inventory: Sql, from: string, to: string): Sql {
+  return sql`select 'inventory' as kind, room_type_id, date::text as date, total, reserved, sell_limit, version,
                null::bigint as amount_minor, null::smallint as min_occupancy_percent, null::smallint as adjustment_percent,
-               null::uuid as hotel_id, null::text as timezone, null::text as currency
+               null::uuid as hotel_id, null::text as timezone, null::text as currency,
+               null::text as name, null::text as description, null::smallint as max_occupancy
           from ${inventory} where room_type_id = ${ids} and date >= ${from}::date and date < ${to}::date
         union all
-        select 'rate', room_type_id, date::text, null, null, null, null, amount_minor, null, null, null, null, null
+        select 'rate', room_type_id, date::text, null, null, null, null, amount_minor, null, null, null, null, null, null, null, null
           from room_type_rate where room_type_id = ${ids} and date >= ${from}::date and date < ${to}::date
         union all
         select 'rule', room_type_id, null, null, null, null, null, null, min_occupancy_percent, adjustment_percent,
-               null, null, null
-          from pricing_rule where room_type_id = ${ids}
-        ${hotel}
-        order by date`,
-    stayRow,
-  );
+               null, null, null, null, null, null
+          from pricing_rule where room_type_id = ${ids}`;
+}
+
+/**
+ * The rows of a stay read, gathered per room type (every id of `roomTypeIds` present,
+ * empty if nothing is stored; without it, the room types the rows name), with the hotel
+ * and the room type rows when they were read.
+ */
+function rangesOf(roomTypeIds: readonly string[] | undefined, rows: z.infer<typeof stayRow>[]) {
+  const ranges = new Map<string, InventoryRange>();
+  const rangeOf = (id: string) => {
+    let range = ranges.get(id);
+    if (!range) ranges.set(id, (range = { roomTypeId: id, inventory: new Map(), rates: new Map(), rules: [] }));
+    return range;
+  };
+  for (const id of roomTypeIds ?? []) rangeOf(id);
+  let hotel: StayHotel | undefined;
+  const roomTypes: RoomTypeRow[] = [];
   // Rows come in date order, so each range's inventory does too (an event without
   // explicit dates lists every row in that order).
-  const ranges = new Map<string, InventoryRange>(
-    roomTypeIds.map((id) => [id, { roomTypeId: id, inventory: new Map(), rates: new Map(), rules: [] }]),
-  );
   for (const row of rows) {
-    const range = ranges.get(row.room_type_id)!;
     if (row.kind === 'inventory') {
-      range.inventory.set(row.date, toInventoryRow(row));
+      rangeOf(row.room_type_id).inventory.set(row.date, toInventoryRow(row));
     } else if (row.kind === 'rate') {
-      range.rates.set(row.date, row.amount_minor);
+      rangeOf(row.room_type_id).rates.set(row.date, row.amount_minor);
     } else if (row.kind === 'rule') {
-      range.rules.push({ minOccupancyPercent: row.min_occupancy_percent, adjustmentPercent: row.adjustment_percent });
+      rangeOf(row.room_type_id).rules.push({ minOccupancyPercent: row.min_occupancy_percent, adjustmentPercent: row.adjustment_percent });
+    } else if (row.kind === 'hotel') {
+      hotel = { id: row.hotel_id, timezone: row.timezone, currency: row.currency };
+      if (row.room_type_id) rangeOf(row.room_type_id).hotel = hotel;
     } else {
-      range.hotel = { id: row.hotel_id, timezone: row.timezone, currency: row.currency };
+      rangeOf(row.room_type_id);
+      roomTypes.push({
+        id: row.room_type_id,
+        hotel: row.hotel_id,
+        name: row.name,
+        description: row.description,
+        maxOccupancy: row.max_occupancy,
+        version: row.version,
+      });
     }
   }
-  return ranges;
+  roomTypes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { ranges, hotel, roomTypes };
 }
 
 /**
