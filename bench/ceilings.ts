@@ -5,7 +5,11 @@ import pg from 'pg';
 import { ReservationStatus } from '../src/entities/booking/reservation.entity.js';
 import { RedisHoldEngine } from '../src/infra/venues/redis-hold-engine.js';
 import { reservationInsert } from '../src/services/booking/booking.store.js';
+import { formatAmount } from '../src/services/common/money.js';
 import { toPg } from '../src/services/common/sql.js';
+import { offersOf } from '../src/services/stays/search.service.js';
+import { validateStayShape } from '../src/services/stays/stay.validation.js';
+import { hotelStaysOf, hotelStaysStatement } from '../src/services/stays/stays.store.js';
 import type { HoldEngine, HoldRequest, HoldResult, LoadSnapshot, SeatRef } from '../src/services/venues/holds/hold-engine.js';
 import { newHoldToken } from '../src/services/venues/holds/hold-token.js';
 import { percentiles, type LoadResult } from './load.js';
@@ -98,6 +102,56 @@ export async function rawReserve(
   const seconds = (performance.now() - started) / 1000;
   await pool.end();
   return { requests: latencies.length, seconds, throughput: latencies.length / seconds, latencyMs: percentiles(latencies), outcomes };
+}
+
+/**
+ * The search ceiling: the same read as searchAvailability with nothing else, a bare
+ * node:http handler in this process over plain `pg` (as many connections as the
+ * server's pool) that runs the server's very statement (hotelStaysStatement, with bind
+ * parameters) and the server's pure offer computation (offersOf), and answers the
+ * fields the bench asks for. No GraphQL, no ORM, no validation beyond the stay's shape,
+ * no auth, no rate budget.
+ */
+export async function bareSearchServer(databaseUrl: string, connections: number): Promise<{ origin: string; close(): Promise<void> }> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: connections });
+  const search = async (variables: { h: string; in: string; out: string }) => {
+    const stay = validateStayShape({ checkIn: variables.in, checkOut: variables.out });
+    const stored = hotelStaysOf((await pool.query(toPg(hotelStaysStatement(variables.h, stay.checkIn, stay.checkOut)))).rows);
+    const offers = stored ? offersOf(stored, stay) : [];
+    return offers.map((offer) => ({ available: offer.available, total: { amount: formatAmount(offer.totalMinor, offer.currency) } }));
+  };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const { variables } = JSON.parse(Buffer.concat(chunks).toString()) as { variables: { h: string; in: string; out: string } };
+      search(variables).then(
+        (offers) => {
+          const body = JSON.stringify({ data: { searchAvailability: offers } });
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+          res.end(body);
+        },
+        (error: unknown) => {
+          const body = JSON.stringify({ errors: [{ message: (error as Error).message }] });
+          res.writeHead(500, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+          res.end(body);
+        },
+      );
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+      await pool.end();
+    },
+  };
 }
 
 /** The HTTP ceiling: a bare node:http JSON endpoint, in this process, under the same load generator. */

@@ -8,7 +8,7 @@ import { signToken } from '../src/infra/auth.js';
 import { openDatabase } from '../src/infra/database.js';
 import { invariantViolations } from '../src/services/booking/audit.js';
 import { addDays } from '../src/services/common/dates.js';
-import { bareHttpServer, rawReserve, type Stay } from './ceilings.js';
+import { bareHttpServer, bareSearchServer, rawReserve, type Stay } from './ceilings.js';
 import { fanout, type FanoutResult } from './fanout.js';
 import { classifyGraphQL, drive, type LoadResult } from './load.js';
 import { measure, startServer } from './processes.js';
@@ -148,12 +148,41 @@ async function main(): Promise<void> {
   }
   if (options.scenarios.includes('search')) {
     console.log('search');
-    const run = await load(() => {
+    const searchBody = () => {
       const stay = spreadStay(7);
-      return { path: '/graphql', body: JSON.stringify({ query: SEARCH, variables: { h: stay.hotelId, in: stay.checkIn, out: stay.checkOut } }) };
-    });
+      return JSON.stringify({ query: SEARCH, variables: { h: stay.hotelId, in: stay.checkIn, out: stay.checkOut } });
+    };
+    const run = await load(() => ({ path: '/graphql', body: searchBody() }));
     await audit('search');
-    rows.push({ scenario: 'search', result: run.result, peakRssMb: run.peakRssMb, cpuPercent: run.cpuPercent, ceiling: { name: 'bare node:http', result: httpCeiling } });
+    // The same read over bare node:http and pg: first the same answers on a sample, then the same load.
+    const bareSearch = await bareSearchServer(databaseUrl, DB_POOL);
+    const ask = async (origin: string, body: string) =>
+      (await fetch(`${origin}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).text();
+    let differ = 0;
+    for (let i = 0; i < 100; i++) {
+      const body = searchBody();
+      const [ours, bare] = await Promise.all([ask(server.origin, body), ask(bareSearch.origin, body)]);
+      if (JSON.stringify(JSON.parse(ours)) !== JSON.stringify(JSON.parse(bare))) differ++;
+    }
+    if (differ > 0) failures.push(`search: ${differ} of 100 answers differ from the bare-pg ceiling's`);
+    const ceiling = await drive({
+      origin: bareSearch.origin,
+      connections: options.connections,
+      durationMs: options.durationMs,
+      next: () => ({ path: '/graphql', body: searchBody() }),
+      classify: classifyGraphQL,
+    });
+    await bareSearch.close();
+    rows.push({
+      scenario: 'search',
+      result: run.result,
+      peakRssMb: run.peakRssMb,
+      cpuPercent: run.cpuPercent,
+      ceiling: { name: 'bare node:http + pg', result: ceiling },
+      notes: [
+        `search: the bare node:http + pg ceiling answered 100 sampled stays as the server did (${differ} differed); it ran at p50 ${ceiling.latencyMs.p50.toFixed(1)} ms, p99 ${ceiling.latencyMs.p99.toFixed(1)} ms; the empty bare node:http endpoint at ${httpCeiling.throughput.toFixed(0)} req/s`,
+      ],
+    });
   }
   let fan: { result: FanoutResult; peakRssMb: number; cpuPercent: number } | undefined;
   if (options.scenarios.includes('fanout')) {

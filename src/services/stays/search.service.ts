@@ -4,8 +4,8 @@ import { isId } from '../../entities/id.js';
 import { RoomType } from '../../entities/catalog/room-type.entity.js';
 import { notFound } from '../common/errors.js';
 import { daysOf } from './inventory-day.js';
-import { readHotelStays } from './stays.store.js';
-import { assertNotPast, validateStayShape } from './stay.validation.js';
+import { readHotelStays, type HotelStays, type RoomTypeRow } from './stays.store.js';
+import { assertNotPast, validateStayShape, type Stay } from './stay.validation.js';
 
 export interface Offer {
   roomType: RoomType;
@@ -13,6 +13,31 @@ export interface Offer {
   nights: { date: string; priceMinor: number }[];
   totalMinor: number;
   currency: string;
+}
+
+/** An offer of one room type, before it is given its entity. */
+export type OfferOf<T> = Omit<Offer, 'roomType'> & { roomType: T };
+
+/**
+ * The offers of a hotel for a stay, from what is stored: the room types (in id order)
+ * that can take every night for the rooms asked, priced night by night. Pure, so the
+ * benchmark's bare-pg ceiling computes exactly this too.
+ */
+export function offersOf(stored: HotelStays, stay: Stay): OfferOf<RoomTypeRow>[] {
+  const offers: OfferOf<RoomTypeRow>[] = [];
+  for (const row of stored.roomTypes) {
+    const days = daysOf(stored.ranges.get(row.id)!, stay.nights, stored.hotel.currency);
+    if (days.some((day) => day.rateMinor === null || day.available < stay.rooms)) continue;
+    const nights = days.map((day) => ({ date: day.date, priceMinor: day.rateMinor! }));
+    offers.push({
+      roomType: row,
+      available: Math.min(...days.map((day) => day.available)),
+      nights,
+      totalMinor: nights.reduce((sum, night) => sum + night.priceMinor, 0) * stay.rooms,
+      currency: stored.hotel.currency,
+    });
+  }
+  return offers;
 }
 
 /**
@@ -28,22 +53,11 @@ export class SearchService {
     const stay = validateStayShape(input);
     const stored = await readHotelStays(this.em, input.hotelId, stay.checkIn, stay.checkOut);
     if (!stored) throw notFound('Hotel', input.hotelId);
-    const { hotel } = stored;
-    assertNotPast(stay, hotel.timezone);
-    const offers: Offer[] = [];
-    for (const row of stored.roomTypes) {
-      const days = daysOf(stored.ranges.get(row.id)!, stay.nights, hotel.currency);
-      if (days.some((day) => day.rateMinor === null || day.available < stay.rooms)) continue;
-      const nights = days.map((day) => ({ date: day.date, priceMinor: day.rateMinor! }));
-      offers.push({
-        // The row as the ORM would have loaded it, without another read.
-        roomType: this.em.map(RoomType, { ...row, hotel: this.em.getReference(Hotel, row.hotel) }),
-        available: Math.min(...days.map((day) => day.available)),
-        nights,
-        totalMinor: nights.reduce((sum, night) => sum + night.priceMinor, 0) * stay.rooms,
-        currency: hotel.currency,
-      });
-    }
-    return offers;
+    assertNotPast(stay, stored.hotel.timezone);
+    return offersOf(stored, stay).map((offer) => ({
+      ...offer,
+      // The row as the ORM would have loaded it, without another read.
+      roomType: this.em.map(RoomType, { ...offer.roomType, hotel: this.em.getReference(Hotel, offer.roomType.hotel) }),
+    }));
   }
 }

@@ -185,17 +185,21 @@ export async function readInventory(
  * statement (the search's one round trip): undefined when there is no such hotel.
  * Room types come in id order.
  */
-export async function readHotelStays(
-  em: EntityManager,
-  hotelId: string,
-  from: string,
-  to: string,
-): Promise<{ hotel: StayHotel; roomTypes: RoomTypeRow[]; ranges: Map<string, InventoryRange> } | undefined> {
+export async function readHotelStays(em: EntityManager, hotelId: string, from: string, to: string): Promise<HotelStays | undefined> {
+  // The rows are checked once, where they are gathered.
+  return hotelStaysOf(await query(em, 'stays.readHotelStays', hotelStaysStatement(hotelId, from, to), z.unknown()));
+}
+
+export interface HotelStays {
+  hotel: StayHotel;
+  roomTypes: RoomTypeRow[];
+  ranges: Map<string, InventoryRange>;
+}
+
+/** `readHotelStays`'s statement, for a reader without the ORM (the benchmark's bare-pg ceiling runs this very statement). */
+export function hotelStaysStatement(hotelId: string, from: string, to: string): Sql {
   const ids = sql`any(array(select id from room_type where hotel_id = ${hotelId}::uuid))`;
-  const rows = await query(
-    em,
-    'stays.readHotelStays',
-    sql`${stayRows(ids, sql`room_type_inventory`, from, to)}
+  return sql`${stayRows(ids, sql`room_type_inventory`, from, to)}
         union all
         select 'hotel', null, null, null, null, null, null, null, null, null, h.id, h.timezone, h.currency, null, null, null
           from hotel h where h.id = ${hotelId}::uuid
@@ -203,10 +207,12 @@ export async function readHotelStays(
         select 'roomType', rt.id, null, null, null, null, rt.version, null, null, null, rt.hotel_id, null, null,
                rt.name, rt.description, rt.max_occupancy
           from room_type rt where rt.hotel_id = ${hotelId}::uuid
-        order by date, room_type_id`,
-    stayRow,
-  );
-  const { ranges, hotel, roomTypes } = rangesOf(undefined, rows);
+        order by date, room_type_id`;
+}
+
+/** The rows of `hotelStaysStatement`, checked and gathered. */
+export function hotelStaysOf(rows: readonly unknown[]): HotelStays | undefined {
+  const { ranges, hotel, roomTypes } = rangesOf(undefined, rows.map((row) => stayRow.parse(row)));
   return hotel ? { hotel, roomTypes, ranges } : undefined;
 }
 
