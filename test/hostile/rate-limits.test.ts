@@ -1,3 +1,5 @@
+import { chargesOf } from '../../src/infra/limits/rate-limits.js';
+import { parse, type OperationDefinitionNode } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createClient } from 'graphql-ws';
@@ -155,6 +157,21 @@ describe('budgets', () => {
   it('0 turns a budget off', async () => {
     const server = await serverWith({ reads: 0 });
     for (let i = 0; i < 20; i++) expect((await post(server, READ)).code).toBeUndefined();
+  });
+});
+
+describe('which budget', () => {
+  it("charges every guest mutation of the contract to holds and bookings, and other mutations to staff writes", () => {
+    const guestMutations = [
+      'reserve', 'cancelReservation', 'holdSeats', 'holdBestAvailable', 'holdTimedEntry', 'holdTable',
+      'extendHold', 'releaseHold', 'checkout', 'cancelBooking', 'updateBookingDetails',
+    ];
+    const budgetOf = (field: string) => {
+      const document = parse(`mutation { ${field} }`);
+      return [...chargesOf(document.definitions[0] as OperationDefinitionNode, document).keys()];
+    };
+    expect(guestMutations.map(budgetOf)).toEqual(guestMutations.map(() => ['bookings']));
+    expect(['createHotel', 'setTimeSlots', 'createDiningTable'].map(budgetOf)).toEqual([['staffWrites'], ['staffWrites'], ['staffWrites']]);
   });
 });
 

@@ -14,6 +14,8 @@ const BOOKING_MUTATIONS = new Set([
   'cancelReservation',
   'holdSeats',
   'holdBestAvailable',
+  'holdTimedEntry',
+  'holdTable',
   'extendHold',
   'releaseHold',
   'checkout',
