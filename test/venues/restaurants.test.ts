@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { auditVenueInvariants } from '../../src/services/venues/audit.js';
+import { ManualClock } from '../helpers/clock.js';
 import { errorCode } from '../helpers/graphql.js';
 import { CANCEL_BOOKING, CHECKOUT, checkoutInput, type BookingData } from '../helpers/holds.js';
 import { connect } from '../helpers/live.js';
@@ -172,6 +173,27 @@ describe('seatings and tables', () => {
     const cancelled = await server.client.request(CANCEL_BOOKING, { input: { id: booking.id, idempotencyKey: randomUUID() } }, guest);
     expect(errorCode(cancelled)).toBeUndefined();
     expect((await server.client.ok<{ deleteDiningTable: boolean }>(DELETE_TABLE, { id: six.id, version: six.version }, admin)).deleteDiningTable).toBe(true);
+  });
+});
+
+describe('deleting a table', () => {
+  it('is allowed once its bookings are over', async () => {
+    const clock = new ManualClock();
+    const later = await startTestServer({ booking: server.config.booking }, { orm: server.orm, venues: { engine: server.app.holds }, booking: { clock } });
+    try {
+      const venue = await createVenue(later.client, admin, { timezone: ZONE });
+      const place = await createRestaurant(later.client, admin, venue.id);
+      offeringIds.push(place.id);
+      const table = await createTable(later.client, admin, place.id, 'T1', 1, 2);
+      const date = localDateIn(ZONE, 1);
+      const hold = (await holdTable(later.client, guest, place.id, at(date, '18:00'), 2)).data!.holdTable;
+      expect((await later.client.request(CHECKOUT, { input: checkoutInput(hold.token, { paymentToken: null }) }, guest)).data!.checkout.status).toBe('CONFIRMED');
+      expect(errorCode(await later.client.request(DELETE_TABLE, { id: table.id, version: table.version }, admin))).toBe('INVALID_STATE');
+      clock.advance(3 * 86_400_000);
+      expect((await later.client.ok<{ deleteDiningTable: boolean }>(DELETE_TABLE, { id: table.id, version: table.version }, admin)).deleteDiningTable).toBe(true);
+    } finally {
+      await later.app.stop();
+    }
   });
 });
 

@@ -240,9 +240,9 @@ export class RestaurantService {
     const cells = await onSeats(this.em, this.deps, table.restaurant.id, () =>
       this.deps.engine.cells(table.restaurant.id, now.getTime()),
     );
-    if ([...cells.keys()].some((cell) => cell.startsWith(`${table.id}@`))) {
-      throw invalidState('This table is held or booked in a seating to come');
-    }
+    // Cells of seatings that have ended stay sold in the engine: only those to come count.
+    const toCome = [...cells.keys()].some((cell) => cell.startsWith(`${table.id}@`) && Number(cell.split('@')[1]) * 60_000 >= now.getTime());
+    if (toCome) throw invalidState('This table is held or booked in a seating to come');
     const deleted = await this.em.nativeDelete(DiningTable, { id: table.id, version });
     if (deleted === 0) {
       throw versionConflict('DiningTable', table.id);
