@@ -141,6 +141,14 @@ describe('seatings and tables', () => {
     expect(won).toContain(later.data!.holdTable.items[0].tableId);
   });
 
+  it('closed: no seating is offered and a hold is refused', async () => {
+    const { restaurant: place, date } = await restaurant();
+    expect((await availability(server.client, place.id, date, 2)).length).toBeGreaterThan(0);
+    await server.client.ok(UPDATE_RESTAURANT, { input: { id: place.id, version: place.version, status: 'CLOSED' } }, admin);
+    expect(await availability(server.client, place.id, date, 2)).toEqual([]);
+    expect(errorCode(await holdTable(server.client, guest, place.id, at(date, '19:00'), 2))).toBe('INVALID_STATE');
+  });
+
   it('zero deposit: checkout needs no payment token and confirms at once; with a deposit it charges party x deposit', async () => {
     const free = await restaurant();
     const hold = (await holdTable(server.client, guest, free.restaurant.id, at(free.date, '18:00'), 2)).data!.holdTable;
@@ -161,7 +169,7 @@ describe('seatings and tables', () => {
     const hold = (await holdTable(server.client, guest, place.id, at(date, '21:30'), 5)).data!.holdTable;
     const booking = (await checkout(guest, checkoutInput(hold.token, { paymentToken: null }))).data!.checkout;
     expect(booking.status).toBe('CONFIRMED');
-    const changed = await server.client.ok<{ updateRestaurant: { turnMinutes: number } }>(
+    const changed = await server.client.ok<{ updateRestaurant: { turnMinutes: number; version: number } }>(
       UPDATE_RESTAURANT,
       { input: { id: place.id, version: place.version, turnMinutes: 120, openingHours: [{ weekday: 1, opens: '12:00', closes: '15:00' }] } },
       admin,

@@ -4,7 +4,7 @@ import { ReservationStatus } from '../../../entities/booking/reservation.entity.
 import { isId } from '../../../entities/id.js';
 import { BookingItem } from '../../../entities/venues/booking-item.entity.js';
 import { DiningTable } from '../../../entities/venues/dining-table.entity.js';
-import type { OfferingStatus } from '../../../entities/venues/offering.js';
+import { OfferingStatus } from '../../../entities/venues/offering.js';
 import { Restaurant, type OpeningHoursData } from '../../../entities/venues/restaurant.entity.js';
 import { Venue } from '../../../entities/venues/venue.entity.js';
 import { ifGiven, validate } from '../../catalog/catalog.validation.js';
@@ -251,11 +251,12 @@ export class RestaurantService {
     return true;
   }
 
-  /** Seatings of the date (still to come) that a party of this size can have, with how many fitting tables are free. */
+  /** Seatings of the date (still to come) that a party of this size can have, with how many fitting tables are free; none while closed. */
   async availability(restaurant: Restaurant, date: string, partySize: number): Promise<DiningSlotView[]> {
     if (!isLocalDate(date)) throw badInput('date', 'must be a date YYYY-MM-DD');
     integer('partySize', partySize, 1, MAX_PARTY);
-    if (partySize > restaurant.maxPartySize) return [];
+    // A closed restaurant takes no new holds: no seating is to be had.
+    if (partySize > restaurant.maxPartySize || restaurant.status !== OfferingStatus.ON_SALE) return [];
     const [venue, tables] = await Promise.all([this.venueOf(restaurant), this.tablesOf(restaurant)]);
     const fitting = tablesFor(tables, partySize);
     const now = this.deps.clock.now().getTime();
