@@ -78,3 +78,19 @@ export function classifyGraphQL(status: number, body: string): string {
     return `http ${status}`;
   }
 }
+
+/** Runs one GraphQL operation with `{ input }` as an admin would while seeding; throws on any error. */
+export type Call = <T>(query: string, input: Record<string, unknown>) => Promise<T>;
+
+export function apiCaller(url: string, token: string): Call {
+  return async <T>(query: string, input: Record<string, unknown>): Promise<T> => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables: { input } }),
+    });
+    const body = (await response.json()) as { data?: T; errors?: unknown[] };
+    if (!body.data || body.errors) throw new Error(`seeding through the API failed: ${JSON.stringify(body.errors)}`);
+    return body.data;
+  };
+}

@@ -6,6 +6,7 @@ import type { DiningTable } from '../src/entities/venues/dining-table.entity.js'
 import { seatingCandidates, tablesFor } from '../src/services/venues/dining/seatings.js';
 import { auditVenueInvariants } from '../src/services/venues/audit.js';
 import { luaHolds } from './ceilings.js';
+import { apiCaller, type Call } from './load.js';
 import { measure, type ServerProcess } from './processes.js';
 import { OFFERING_SCENARIOS, type BenchOptions } from './scales.js';
 import { driveHolds, type SeatRow } from './seats.js';
@@ -104,8 +105,6 @@ export async function offeringScenarios(context: {
   return rows;
 }
 
-type Call = <T>(query: string, input: Record<string, unknown>) => Promise<T>;
-
 interface Storm {
   offeringId: string;
   holdBody: () => string;
@@ -196,18 +195,5 @@ async function tableStorm(call: Call, venueId: string, date: string, redisUrl: s
           return engine.holdFirst(id, { ...request, candidates });
         },
       }),
-  };
-}
-
-function apiCaller(url: string, token: string): Call {
-  return async <T>(query: string, input: Record<string, unknown>): Promise<T> => {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query, variables: { input } }),
-    });
-    const body = (await response.json()) as { data?: T; errors?: unknown[] };
-    if (!body.data || body.errors) throw new Error(`seeding failed: ${JSON.stringify(body.errors)}`);
-    return body.data;
   };
 }

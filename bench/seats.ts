@@ -6,7 +6,7 @@ import { RedisHoldEngine } from '../src/infra/venues/redis-hold-engine.js';
 import { auditVenueInvariants } from '../src/services/venues/audit.js';
 import type { SeatRef } from '../src/services/venues/holds/hold-engine.js';
 import { luaSeatHolds } from './ceilings.js';
-import { classifyGraphQL, drive, percentiles, type LoadResult } from './load.js';
+import { apiCaller, classifyGraphQL, drive, percentiles, type LoadResult } from './load.js';
 import { measure, type ServerProcess } from './processes.js';
 import { SEAT_SCENARIOS, type BenchOptions } from './scales.js';
 
@@ -183,16 +183,7 @@ export async function seatScenarios(context: {
 /** Venue, chart and performance, made through the API with an admin token. Answers the performance id. */
 async function seedPerformance(url: string, secret: string, plan: SeatPlan): Promise<string> {
   const admin = await signToken(secret, { sub: 'bench-admin', role: 'admin' });
-  const call = async <T>(query: string, input: Record<string, unknown>): Promise<T> => {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
-      body: JSON.stringify({ query, variables: { input } }),
-    });
-    const body = (await response.json()) as { data?: T; errors?: unknown[] };
-    if (!body.data || body.errors) throw new Error(`seeding the seat performance failed: ${JSON.stringify(body.errors)}`);
-    return body.data;
-  };
+  const call = apiCaller(url, admin);
   const { createVenue: venue } = await call<{ createVenue: { id: string } }>(
     `mutation($input: CreateVenueInput!) { createVenue(input: $input) { id } }`,
     { name: 'Bench arena', city: 'Bench city', timezone: 'UTC', currency: 'EUR' },

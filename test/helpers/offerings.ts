@@ -108,10 +108,3 @@ export async function availability(client: GraphQLClient, restaurantId: string, 
 export function holdTable(client: GraphQLClient, token: string, restaurantId: string, startsAt: string, partySize: number, holdToken?: string) {
   return client.request<{ holdTable: OfferingHoldData }>(HOLD_TABLE, { input: { restaurantId, startsAt, partySize, holdToken } }, token);
 }
-
-/** A local date `days` from now where the venue is. */
-export function localDateIn(timeZone: string, days: number): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
-    new Date(Date.now() + days * 86_400_000),
-  );
-}

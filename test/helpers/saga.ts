@@ -1,6 +1,8 @@
 import type { AppOptions } from '../../src/app/app.js';
 import type { Config } from '../../src/infra/config.js';
 import type { Orm } from '../../src/infra/database.js';
+import { DEFAULT_BOOKING_SETTINGS, type SagaStep } from '../../src/services/booking/booking.deps.js';
+import type { ManualClock } from './clock.js';
 import { startTestServer, type TestServer } from './server.js';
 
 /** What the booking tests read back from the database, beside what the API shows. */
@@ -81,5 +83,31 @@ export async function startSibling(
   overrides: Partial<Config> = {},
 ): Promise<TestServer> {
   const sibling = await startTestServer({ booking: primary.config.booking, ...overrides }, { orm: primary.orm, booking });
+  return { ...sibling, stop: () => sibling.app.stop() };
+}
+
+/**
+ * A second instance on the primary's database and hold engine that throws after the saga
+ * step `crashAt()` names (a simulated crash), with its own idempotency lease and the
+ * test's clock. Its stop() leaves the shared ORM open: stop the primary last.
+ */
+export async function startCrashingSibling(
+  primary: TestServer,
+  options: { clock: ManualClock; leaseMs: number; crashAt: () => SagaStep | undefined },
+): Promise<TestServer> {
+  const sibling = await startTestServer(
+    { booking: primary.config.booking },
+    {
+      orm: primary.orm,
+      venues: { engine: primary.app.holds },
+      booking: {
+        clock: options.clock,
+        settings: { idempotency: { ...DEFAULT_BOOKING_SETTINGS.idempotency, leaseMs: options.leaseMs } },
+        afterStep: (step) => {
+          if (step === options.crashAt()) throw new Error(`simulated crash after ${step}`);
+        },
+      },
+    },
+  );
   return { ...sibling, stop: () => sibling.app.stop() };
 }

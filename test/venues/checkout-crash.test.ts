@@ -5,6 +5,7 @@ import { auditVenueInvariants } from '../../src/services/venues/audit.js';
 import { ManualClock } from '../helpers/clock.js';
 import { errorCode } from '../helpers/graphql.js';
 import { CHECKOUT, checkoutInput, holdSeats, seatStates } from '../helpers/holds.js';
+import { startCrashingSibling } from '../helpers/saga.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { seatedPerformance } from '../helpers/venues.js';
 
@@ -24,26 +25,13 @@ let guest: string;
 
 beforeAll(async () => {
   server = await startTestServer({ booking: { holdTtlMs: 60_000, paymentTimeoutMs: 200, sweepIntervalMs: 0 } }, { booking: { clock } });
-  crashy = await startTestServer(
-    { booking: server.config.booking },
-    {
-      orm: server.orm,
-      venues: { engine: server.app.holds },
-      booking: {
-        clock,
-        settings: { idempotency: { ...DEFAULT_BOOKING_SETTINGS.idempotency, leaseMs: LEASE_MS } },
-        afterStep: (step) => {
-          if (step === crashAfter) throw new Error(`simulated crash after ${step}`);
-        },
-      },
-    },
-  );
+  crashy = await startCrashingSibling(server, { clock, leaseMs: LEASE_MS, crashAt: () => crashAfter });
   admin = await server.token({ sub: 'admin-checkout-crash', role: 'admin' });
   guest = await server.token({ sub: `guest-${randomUUID()}`, role: 'guest' });
 });
 
 afterAll(async () => {
-  await crashy.app.stop();
+  await crashy.stop();
   await server.stop();
 });
 

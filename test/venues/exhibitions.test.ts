@@ -3,13 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { addDays } from '../../src/services/common/dates.js';
 import { auditVenueInvariants } from '../../src/services/venues/audit.js';
 import { ManualClock } from '../helpers/clock.js';
+import { daysFromNow } from '../helpers/booking.js';
 import { errorCode } from '../helpers/graphql.js';
 import { CHECKOUT, checkoutInput, HOLD, RELEASE_HOLD, type BookingData } from '../helpers/holds.js';
-import { connect } from '../helpers/live.js';
+import { connect, until } from '../helpers/live.js';
 import {
   createExhibition,
   holdTickets,
-  localDateIn,
   SET_TIME_SLOTS,
   setTimeSlots,
   TIME_SLOTS_CHANGED,
@@ -48,7 +48,7 @@ async function exhibition(slots: Record<string, unknown> = {}, overrides: Record
   const venue = await createVenue(server.client, admin, { timezone: 'Europe/Berlin' });
   const made = await createExhibition(server.client, admin, venue.id, overrides);
   offeringIds.push(made.id);
-  const date = localDateIn('Europe/Berlin', 3);
+  const date = daysFromNow(3, 'Europe/Berlin');
   const created = await setTimeSlots(server.client, admin, made.id, { from: date, to: addDays(date, 1), ...slots });
   return { venue, exhibition: made, date, slots: created };
 }
@@ -260,9 +260,9 @@ describe('live', () => {
           { next: (result) => result.data && received.push({ server: i, change: result.data.timeSlotsChanged }), error: () => undefined, complete: () => undefined },
         ),
       );
-      await until(() => server.app.seatFeed.subscriberCount > 0 && second.app.seatFeed.subscriberCount > 0);
+      await until(() => server.app.seatFeed.subscriberCount > 0 && second.app.seatFeed.subscriberCount > 0, 5_000, 'both servers subscribed');
       const hold = (await holdTickets(server.client, guest, slots[1].id, 2)).data!.holdTimedEntry;
-      await until(() => received.length >= 2);
+      await until(() => received.length >= 2, 5_000, 'the hold on both servers');
       expect(received.map((r) => r.change.slots)).toEqual([
         [{ id: slots[1].id, held: 2, sold: 0, capacity: 5, available: 3 }],
         [{ id: slots[1].id, held: 2, sold: 0, capacity: 5, available: 3 }],
@@ -270,7 +270,7 @@ describe('live', () => {
       expect(new Set(received.map((r) => r.server))).toEqual(new Set([0, 1]));
       await checkout(guest, checkoutInput(hold.token));
       await setTimeSlots(server.client, admin, show.id, { from: date, to: addDays(date, 1), capacity: 6 });
-      await until(() => received.filter((r) => r.server === 0 && r.change.slots.some((s) => s.capacity === 6)).length >= 1);
+      await until(() => received.filter((r) => r.server === 0 && r.change.slots.some((s) => s.capacity === 6)).length >= 1, 5_000, 'the capacity change');
       const ours = received.filter((r) => r.server === 0).map((r) => r.change);
       expect(new Set(ours.map((c) => c.eventId)).size).toBe(ours.length);
       expect(ours.some((c) => c.slots.some((s) => s.id === slots[1].id && s.sold === 2 && s.held === 0))).toBe(true);
@@ -281,12 +281,4 @@ describe('live', () => {
     }
   });
 });
-
-async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DEFAULT_BOOKING_SETTINGS, type SagaStep } from '../../src/services/booking/booking.deps.js';
+import type { SagaStep } from '../../src/services/booking/booking.deps.js';
 import { addDays } from '../../src/services/common/dates.js';
 import { auditVenueInvariants } from '../../src/services/venues/audit.js';
 import { ManualClock } from '../helpers/clock.js';
+import { daysFromNow } from '../helpers/booking.js';
 import { errorCode } from '../helpers/graphql.js';
 import { CHECKOUT, checkoutInput } from '../helpers/holds.js';
 import {
@@ -13,10 +14,10 @@ import {
   createTable,
   holdTable,
   holdTickets,
-  localDateIn,
   setTimeSlots,
   timeSlots,
 } from '../helpers/offerings.js';
+import { startCrashingSibling } from '../helpers/saga.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { createVenue } from '../helpers/venues.js';
 
@@ -35,26 +36,13 @@ let guest: string;
 
 beforeAll(async () => {
   server = await startTestServer({ booking: { holdTtlMs: 60_000, paymentTimeoutMs: 200, sweepIntervalMs: 0 } }, { booking: { clock } });
-  crashy = await startTestServer(
-    { booking: server.config.booking },
-    {
-      orm: server.orm,
-      venues: { engine: server.app.holds },
-      booking: {
-        clock,
-        settings: { idempotency: { ...DEFAULT_BOOKING_SETTINGS.idempotency, leaseMs: LEASE_MS } },
-        afterStep: (step) => {
-          if (step === crashAfter) throw new Error(`simulated crash after ${step}`);
-        },
-      },
-    },
-  );
+  crashy = await startCrashingSibling(server, { clock, leaseMs: LEASE_MS, crashAt: () => crashAfter });
   admin = await server.token({ sub: 'admin-offering-crash', role: 'admin' });
   guest = await server.token({ sub: `guest-${randomUUID()}`, role: 'guest' });
 });
 
 afterAll(async () => {
-  await crashy.app.stop();
+  await crashy.stop();
   await server.stop();
 });
 
@@ -71,7 +59,7 @@ const kinds: [string, Kind][] = [
       async setUp() {
         const venue = await createVenue(server.client, admin, { timezone: 'Europe/Berlin' });
         const { id } = await createExhibition(server.client, admin, venue.id);
-        const date = localDateIn('Europe/Berlin', 3);
+        const date = daysFromNow(3, 'Europe/Berlin');
         const [slot] = await setTimeSlots(server.client, admin, id, { from: date, to: addDays(date, 1) });
         const hold = (await holdTickets(server.client, guest, slot.id, 2)).data!.holdTimedEntry;
         const taken = async () => {
@@ -89,7 +77,7 @@ const kinds: [string, Kind][] = [
         const venue = await createVenue(server.client, admin, { timezone: 'Europe/Berlin' });
         const { id } = await createRestaurant(server.client, admin, venue.id, { depositPerCover: '10.00' });
         await createTable(server.client, admin, id, 'T1', 1, 2);
-        const date = localDateIn('Europe/Berlin', 3);
+        const date = daysFromNow(3, 'Europe/Berlin');
         const [first] = await availability(server.client, id, date, 2);
         const hold = (await holdTable(server.client, guest, id, first.startsAt, 2)).data!.holdTable;
         // The one table is taken (held or sold) while its first seating has no table left.

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { auditVenueInvariants } from '../../src/services/venues/audit.js';
 import { ManualClock } from '../helpers/clock.js';
+import { daysFromNow } from '../helpers/booking.js';
 import { errorCode } from '../helpers/graphql.js';
 import { CANCEL_BOOKING, CHECKOUT, checkoutInput, type BookingData } from '../helpers/holds.js';
-import { connect } from '../helpers/live.js';
+import { connect, until } from '../helpers/live.js';
 import {
   availability,
   CREATE_RESTAURANT,
@@ -13,7 +14,6 @@ import {
   DELETE_TABLE,
   DINING_CHANGED,
   holdTable,
-  localDateIn,
   UPDATE_RESTAURANT,
   type TableData,
 } from '../helpers/offerings.js';
@@ -59,7 +59,7 @@ async function restaurant(overrides: Record<string, unknown> = {}) {
   for (const [label, min, max] of [['T1', 1, 2], ['T2', 1, 2], ['T3', 1, 2], ['F1', 3, 4], ['F2', 3, 4], ['S1', 5, 6]] as const) {
     tables.push(await createTable(server.client, admin, made.id, label, min, max));
   }
-  return { venue, restaurant: made, tables, date: localDateIn(ZONE, 3) };
+  return { venue, restaurant: made, tables, date: daysFromNow(3, ZONE) };
 }
 
 const checkout = (token: string, input: Record<string, unknown>) => server.client.request<{ checkout: BookingData }>(CHECKOUT, { input }, token);
@@ -193,7 +193,7 @@ describe('deleting a table', () => {
       const place = await createRestaurant(later.client, admin, venue.id);
       offeringIds.push(place.id);
       const table = await createTable(later.client, admin, place.id, 'T1', 1, 2);
-      const date = localDateIn(ZONE, 1);
+      const date = daysFromNow(1, ZONE);
       const hold = (await holdTable(later.client, guest, place.id, at(date, '18:00'), 2)).data!.holdTable;
       expect((await later.client.request(CHECKOUT, { input: checkoutInput(hold.token, { paymentToken: null }) }, guest)).data!.checkout.status).toBe('CONFIRMED');
       expect(errorCode(await later.client.request(DELETE_TABLE, { id: table.id, version: table.version }, admin))).toBe('INVALID_STATE');
@@ -214,11 +214,11 @@ describe('live', () => {
       { query: DINING_CHANGED, variables: { restaurantId: place.id, date } },
       { next: (result) => result.data && received.push(result.data.diningAvailabilityChanged), error: () => undefined, complete: () => undefined },
     );
-    await until(() => server.app.seatFeed.subscriberCount >= 1);
+    await until(() => server.app.seatFeed.subscriberCount >= 1, 5_000, 'the subscription');
     await holdTable(server.client, guest, place.id, at(date, '18:00'), 2);
-    await until(() => received.length >= 1);
+    await until(() => received.length >= 1, 5_000, 'the first change');
     await holdTable(server.client, guest, place.id, at(date, '20:00'), 2);
-    await until(() => received.length >= 2);
+    await until(() => received.length >= 2, 5_000, 'the second change');
     expect(received[0]).toMatchObject({ date, tables: [{ tableId: tables[0].id, intervals: [{ startsAt: at(date, '18:00'), endsAt: at(date, '19:30') }] }] });
     expect(received[1].tables).toEqual([
       {
@@ -233,11 +233,3 @@ describe('live', () => {
     await client.dispose();
   });
 });
-
-async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
