@@ -24,7 +24,7 @@ export const DELETE_TABLE = `mutation($id: ID!, $version: Int!) { deleteDiningTa
 export const AVAILABILITY = `query($id: ID!, $date: LocalDate!, $partySize: Int!) { restaurant(id: $id) { availability(date: $date, partySize: $partySize) { startsAt tablesAvailable } } }`;
 export const HOLD_TABLE = `mutation($input: HoldTableInput!) { holdTable(input: $input) { ${OFFERING_HOLD_FIELDS} } }`;
 export const TIME_SLOTS_CHANGED = `subscription($exhibitionId: ID!, $date: LocalDate) {
-  timeSlotsChanged(exhibitionId: $exhibitionId, date: $date) { eventId exhibitionId at slots { id held sold capacity available } }
+  timeSlotsChanged(exhibitionId: $exhibitionId, date: $date) { eventId exhibitionId at slots { id held sold capacity available price { amount } } }
 }`;
 export const DINING_CHANGED = `subscription($restaurantId: ID!, $date: LocalDate) {
   diningAvailabilityChanged(restaurantId: $restaurantId, date: $date) { eventId restaurantId date at tables { tableId intervals { startsAt endsAt } } }

@@ -252,7 +252,10 @@ describe('live', () => {
     const { exhibition: show, slots, date } = await exhibition();
     const second = await startTestServer({ booking: server.config.booking }, { orm: server.orm, venues: { engine: server.app.holds }, booking: { clock } });
     try {
-      const received: { server: number; change: { eventId: string; slots: { id: string; held: number; sold: number; capacity: number }[] } }[] = [];
+      const received: {
+        server: number;
+        change: { eventId: string; slots: { id: string; held: number; sold: number; capacity: number; price: { amount: string } }[] };
+      }[] = [];
       const clients = [connect(server.app), connect(second.app)];
       const stops = clients.map((client, i) =>
         client.subscribe<{ timeSlotsChanged: (typeof received)[number]['change'] }>(
@@ -264,13 +267,16 @@ describe('live', () => {
       const hold = (await holdTickets(server.client, guest, slots[1].id, 2)).data!.holdTimedEntry;
       await until(() => received.length >= 2, 5_000, 'the hold on both servers');
       expect(received.map((r) => r.change.slots)).toEqual([
-        [{ id: slots[1].id, held: 2, sold: 0, capacity: 5, available: 3 }],
-        [{ id: slots[1].id, held: 2, sold: 0, capacity: 5, available: 3 }],
+        [{ id: slots[1].id, held: 2, sold: 0, capacity: 5, available: 3, price: { amount: '12.50' } }],
+        [{ id: slots[1].id, held: 2, sold: 0, capacity: 5, available: 3, price: { amount: '12.50' } }],
       ]);
       expect(new Set(received.map((r) => r.server))).toEqual(new Set([0, 1]));
       await checkout(guest, checkoutInput(hold.token));
-      await setTimeSlots(server.client, admin, show.id, { from: date, to: addDays(date, 1), capacity: 6 });
+      await setTimeSlots(server.client, admin, show.id, { from: date, to: addDays(date, 1), capacity: 6, price: '14.00' });
       await until(() => received.filter((r) => r.server === 0 && r.change.slots.some((s) => s.capacity === 6)).length >= 1, 5_000, 'the capacity change');
+      // The change's own price, whether or not PostgreSQL had committed it when the event was read.
+      const changed = received.find((r) => r.server === 0 && r.change.slots.some((s) => s.capacity === 6))!.change.slots;
+      expect(changed.map((s) => s.price.amount)).toEqual(['14.00', '14.00']);
       const ours = received.filter((r) => r.server === 0).map((r) => r.change);
       expect(new Set(ours.map((c) => c.eventId)).size).toBe(ours.length);
       expect(ours.some((c) => c.slots.some((s) => s.id === slots[1].id && s.sold === 2 && s.held === 0))).toBe(true);

@@ -149,7 +149,7 @@ describe.each(engines)('%s hold engine', (_name, start) => {
       const cells = loaded(await engine.cells(performanceId, now, [section]));
       const recount = { ...NONE };
       for (const cell of cells.values()) recount[cell.state === 'pending' ? 'held' : cell.state] += 1;
-      const { capacity: _capacity, ...counted } = counts[section] ?? NONE;
+      const { capacity: _capacity, price: _price, ...counted } = counts[section] ?? NONE;
       expect({ section, counts: counted }).toEqual({ section, counts: recount });
       total += cells.size;
     }
@@ -635,6 +635,10 @@ describe.each(engines)('%s hold engine', (_name, start) => {
       expect((await eventsSince(performanceId, before)).map(change)).toEqual([change(set.event)]);
       expect((await engine.holdQuantity(performanceId, quantity('t2', 1, { owner: 'bob' }))).ok).toBe(false);
       expect((await engine.holdQuantity(performanceId, { ...quantity('t2', 10, { owner: 'bob' }), section: other })).ok).toBe(true);
+      // A price given with a capacity is carried in the counters and the event.
+      const priced = held(await engine.setCapacities(performanceId, [{ section: SLOT, capacity: 4, price: 1800 }], T0));
+      expect(priced.event?.sections).toEqual({ [SLOT]: { held: 3, sold: 0, blocked: 0, capacity: 4, price: 1800 } });
+      expect(loaded(await engine.counts(performanceId, T0))[SLOT]).toEqual({ held: 3, sold: 0, blocked: 0, capacity: 4, price: 1800 });
     });
 
     it('300 holds of 1-3 units of a 200-capacity section: never over capacity', async () => {

@@ -14,7 +14,8 @@ import type { Cluster, Redis } from 'ioredis';
  *
  * Cells: absent = FREE, `H:<token>` held, `P:<bookingId>` pending, `S:<bookingId>` sold,
  * `X` blocked. Counters: `<section>:held|sold|blocked` (pending counts as held), and
- * `<section>:cap` for a counted section (an exhibition's time slot: held + sold <= cap). A hold
+ * `<section>:cap` for a counted section (an exhibition's time slot: held + sold <= cap),
+ * with `<section>:price`, the price it is sold at, carried for events. A hold
  * record has `owner`, `created`, `exp`, `next` (sequence of the next seat added) and
  * `s:<seatId>` = `<sequence>:<tag>:<section>` per seat, so its seats read back in the
  * order added with their tag: what the caller keeps with a held seat (its price, and a
@@ -71,15 +72,21 @@ local function appendEvent(change)
   if #change.seats == 0 and next(change.sections) == nil then return {} end
   local sections = {}
   for section in pairs(change.sections) do
-    local counts = redis.call('HMGET', countsKey, section .. ':held', section .. ':sold', section .. ':blocked', section .. ':cap')
+    local counts = redis.call('HMGET', countsKey, section .. ':held', section .. ':sold', section .. ':blocked', section .. ':cap', section .. ':price')
     sections[section] = {
       held = tonumber(counts[1]) or 0, sold = tonumber(counts[2]) or 0, blocked = tonumber(counts[3]) or 0,
-      capacity = tonumber(counts[4])
+      capacity = tonumber(counts[4]), price = tonumber(counts[5])
     }
   end
   local body = cjson.encode({ at = now, seats = change.seats, sections = sections })
   local id = redis.call('XADD', eventsKey, 'MAXLEN', '~', eventLogLength, '*', 'event', body)
   return { id, body }
+end
+
+-- A counted section's capacity, and its price unless it is ''.
+local function setCapacity(section, capacity, price)
+  redis.call('HSET', countsKey, section .. ':cap', capacity)
+  if price ~= '' then redis.call('HSET', countsKey, section .. ':price', price) end
 end
 
 local function readHold(token)
@@ -283,21 +290,21 @@ return { 'ok', appendEvent(change), holdReply(readHold(token)) }
 `;
 
 /**
- * ARGV[3..]: (section, capacity) pairs. Sets them all, unless some section's held + sold
- * exceeds its new capacity: then { 'unavailable', sections } and nothing changes.
- * Answers { 'ok', event } (an event even when no unit changed).
+ * ARGV[3..]: (section, capacity, price or '') triples. Sets them all, unless some
+ * section's held + sold exceeds its new capacity: then { 'unavailable', sections } and
+ * nothing changes. Answers { 'ok', event } (an event even when no unit changed).
  */
 const SET_CAPACITIES = `
 ${LOADED_AND_PURGED}
 local over = {}
-for i = 3, #ARGV, 2 do
+for i = 3, #ARGV, 3 do
   local counts = redis.call('HMGET', countsKey, ARGV[i] .. ':held', ARGV[i] .. ':sold')
   if (tonumber(counts[1]) or 0) + (tonumber(counts[2]) or 0) > tonumber(ARGV[i + 1]) then table.insert(over, ARGV[i]) end
 end
 if #over > 0 then return { 'unavailable', over } end
 local change = newChange()
-for i = 3, #ARGV, 2 do
-  redis.call('HSET', countsKey, ARGV[i] .. ':cap', ARGV[i + 1])
+for i = 3, #ARGV, 3 do
+  setCapacity(ARGV[i], ARGV[i + 1], ARGV[i + 2])
   change.sections[ARGV[i]] = true
 end
 return { 'ok', appendEvent(change) }
@@ -490,7 +497,7 @@ return { 'ok', event, earliest[2] or '' }
 `;
 
 /**
- * ARGV[3..]: the number of capacities, (section, capacity) pairs, then (seatId, section,
+ * ARGV[3..]: the number of capacities, (section, capacity, price or '') triples, then (seatId, section,
  * cell) triples. Sets them all and the marker unless the marker is there; a seat listed
  * twice keeps its first cell. Answers { 'loaded' } or { 'already' }.
  * Cells go in batches through unpack(), whose stack limit a 100,000-seat call would break.
@@ -498,7 +505,7 @@ return { 'ok', event, earliest[2] or '' }
 const LOAD = `
 if isLoaded() then return { 'already' } end
 local capacities = tonumber(ARGV[3])
-for i = 4, 3 + 2 * capacities, 2 do redis.call('HSET', countsKey, ARGV[i] .. ':cap', ARGV[i + 1]) end
+for i = 4, 3 + 3 * capacities, 3 do setCapacity(ARGV[i], ARGV[i + 1], ARGV[i + 2]) end
 local BATCH = 500
 local batches, counts, seen = {}, {}, {}
 local function flush(section)
@@ -506,7 +513,7 @@ local function flush(section)
   if batch and #batch > 0 then redis.call('HSET', cellKey(section), unpack(batch)) end
   batches[section] = {}
 end
-for i = 4 + 2 * capacities, #ARGV, 3 do
+for i = 4 + 3 * capacities, #ARGV, 3 do
   local seatId, section, cell = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   if not seen[seatId] then
     seen[seatId] = true

@@ -91,7 +91,7 @@ export class RedisHoldEngine implements HoldEngine {
     for (const { seat, bookingId } of snapshot.pending) triples.push(seat.id, seat.section, `P:${bookingId}`);
     for (const seat of snapshot.blocked) triples.push(seat.id, seat.section, 'X');
     const capacities = snapshot.capacities ?? [];
-    const args: ScriptArg[] = [capacities.length, ...capacities.flatMap(({ section, capacity }) => [section, capacity])];
+    const args: ScriptArg[] = [capacities.length, ...capacityArgs(capacities)];
     // `now` is unused: a performance that is not loaded has no holds to expire.
     const [status] = await this.run('venuesLoad', performanceId, 0, args.concat(triples));
     await this.client.sadd(this.loadedSetKey, performanceId);
@@ -145,8 +145,7 @@ export class RedisHoldEngine implements HoldEngine {
     capacities: SectionCapacity[],
     now: number,
   ): Promise<{ ok: true; event: SeatChangeEvent | null } | Refusal> {
-    const args = capacities.flatMap(({ section, capacity }) => [section, capacity]);
-    const reply = await this.run('venuesSetCapacities', performanceId, now, args);
+    const reply = await this.run('venuesSetCapacities', performanceId, now, capacityArgs(capacities));
     if (reply[0] !== 'ok') return refusal(reply);
     return { ok: true, event: decodeEvent(performanceId, reply[1] as EventReply) };
   }
@@ -312,6 +311,11 @@ export class RedisHoldEngine implements HoldEngine {
   private async indexHold(performanceId: string): Promise<void> {
     await this.scripts.indexHold([this.holdsIndexKey, this.holdsVersionKey], [performanceId]);
   }
+}
+
+/** Capacities as the scripts take them: (section, capacity, price or '') per section. */
+function capacityArgs(capacities: readonly SectionCapacity[]): ScriptArg[] {
+  return capacities.flatMap(({ section, capacity, price }) => [section, capacity, price ?? '']);
 }
 
 /** A seat list as the scripts take it: (seatId, section, tag) per seat. */

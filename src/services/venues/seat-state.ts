@@ -85,13 +85,13 @@ export async function recordedSeats(em: EntityManager, offeringId: string): Prom
       { populate: ['booking'], fields: ['seatId', 'units', 'booking.id', 'booking.status'] },
     ),
     em.fork().find(SeatBlock, { performanceId: offeringId }),
-    em.fork().find(TimeSlot, { exhibition: offeringId }, { fields: ['id', 'capacity'] }),
+    em.fork().find(TimeSlot, { exhibition: offeringId }, { fields: ['id', 'capacity', 'priceMinor'] }),
   ]);
   const snapshot: LoadSnapshot = {
     sold: [],
     pending: [],
     blocked: blocks.map((b) => seatRef(b.seatId)),
-    capacities: slots.map((slot) => ({ section: slot.id, capacity: slot.capacity })),
+    capacities: slots.map((slot) => ({ section: slot.id, capacity: slot.capacity, price: slot.priceMinor })),
   };
   for (const item of items) {
     const pending = item.booking.getEntity().status === ReservationStatus.PENDING;

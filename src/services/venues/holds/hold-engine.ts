@@ -64,6 +64,11 @@ export interface SectionCounts {
   blocked: number;
   /** Sections of counted units (an exhibition's time slots): held + sold never exceeds it. */
   capacity?: number;
+  /**
+   * The price a counted section's units are sold at now, kept with the capacity so an
+   * event of a change says it (the engine only carries it: holds are priced by the caller).
+   */
+  price?: number;
 }
 
 export interface HoldInfo {
@@ -99,6 +104,7 @@ export interface LoadSnapshot {
 export interface SectionCapacity {
   section: string;
   capacity: number;
+  price?: number;
 }
 
 /** The cell id of the `n`-th unit (1-based) of a counted section: `<section>#<n>`. */

@@ -47,6 +47,12 @@ class Change {
 
 const emptyCounts = (): SectionCounts => ({ held: 0, sold: 0, blocked: 0 });
 
+/** A counted section's capacity, and its price when one is given. */
+function setCapacity(counts: SectionCounts, { capacity, price }: SectionCapacity): void {
+  counts.capacity = capacity;
+  if (price !== undefined) counts.price = price;
+}
+
 /** One loaded performance, modelled as RedisHoldEngine's keys are. */
 class PerformanceState {
   /** section -> seatId -> cell; FREE seats are absent. */
@@ -175,7 +181,7 @@ export class MemoryHoldEngine implements HoldEngine {
       // A seat listed twice keeps its first cell.
       if (!performance.cell(seat.section, seat.id)) performance.setCell(loading, seat.section, seat.id, cell);
     }
-    for (const { section, capacity } of snapshot.capacities ?? []) performance.countsOf(section).capacity = capacity;
+    for (const set of snapshot.capacities ?? []) setCapacity(performance.countsOf(set.section), set);
     this.performances.set(performanceId, performance);
     return true;
   }
@@ -272,9 +278,9 @@ export class MemoryHoldEngine implements HoldEngine {
     });
     if (over.length > 0) return { ok: false, reason: 'unavailable', seatIds: over.map((c) => c.section) };
     const change = new Change();
-    for (const { section, capacity } of capacities) {
-      performance.countsOf(section).capacity = capacity;
-      change.sections.add(section);
+    for (const set of capacities) {
+      setCapacity(performance.countsOf(set.section), set);
+      change.sections.add(set.section);
     }
     return { ok: true, event: this.append(performanceId, performance, now, change) };
   }

@@ -168,13 +168,17 @@ export class ExhibitionService {
     let slots: SlotRow[];
     try {
       slots = await this.em.transactional(async (tx) => {
-        const before = (await lockSlots(tx, exhibition.id, data.from, data.to)).map((slot) => ({ section: slot.id, capacity: slot.capacity }));
+        const before = (await lockSlots(tx, exhibition.id, data.from, data.to)).map((slot) => ({
+          section: slot.id,
+          capacity: slot.capacity,
+          price: slot.priceMinor,
+        }));
         const planned = await upsertSlots(tx, exhibition.id, plan.map((slot) => ({ id: newId(), ...slot })), capacity, priceMinor);
         // The engine checks held + sold against the new capacities and sets them in one
         // step; refused, the transaction rolls back and nothing changes.
         const set = await this.deps.engine.setCapacities(
           exhibition.id,
-          planned.map((slot) => ({ section: slot.id, capacity })),
+          planned.map((slot) => ({ section: slot.id, capacity, price: priceMinor })),
           this.deps.clock.now().getTime(),
         );
         if (!set.ok && set.reason === 'unavailable') {
@@ -245,7 +249,8 @@ export function slotView(slot: SlotRow, counts: SectionCounts | undefined, curre
     held,
     sold,
     available: Math.max(0, capacity - held - sold),
-    priceMinor: slot.priceMinor,
+    // The engine's price is the one the change it describes set (a live event may be read before PostgreSQL commits it).
+    priceMinor: counts?.price ?? slot.priceMinor,
     currency,
   };
 }
