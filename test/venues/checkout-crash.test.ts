@@ -197,7 +197,9 @@ it('a checkout that dies between its record and moving the seats: a retry with t
     {
       orm: server.orm,
       venues: { engine: stuck },
-      booking: { clock, settings: { idempotency: { ...DEFAULT_BOOKING_SETTINGS.idempotency, leaseMs: LEASE_MS } } },
+      // Its own clock, standing still: a stuck request still renews its key's lease, and a
+      // dead one would not; renewals on a frozen clock never reach past the lease the test waits out.
+      booking: { clock: new ManualClock(clock.now()), settings: { idempotency: { ...DEFAULT_BOOKING_SETTINGS.idempotency, leaseMs: LEASE_MS } } },
     },
   );
   try {
