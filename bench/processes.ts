@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -51,27 +51,146 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
 
 /** RSS (MB) and CPU time (s) of a process, from /proc. */
 export function usage(pid: number): { rssMb: number; cpuSeconds: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  const ticks = Number(stat[11]) + Number(stat[12]); // utime + stime
-  return { rssMb: rssKb / 1024, cpuSeconds: ticks / 100 };
+  const { rssMb, cpuSeconds } = sample(pid);
+  return { rssMb, cpuSeconds };
 }
 
-/** Samples a process while `work` runs: peak RSS, and CPU as a share of one core. */
-export async function measure<T>(pids: number[], work: () => Promise<T>): Promise<{ result: T; peakRssMb: number; cpuPercent: number }> {
-  const before = pids.map((pid) => usage(pid));
-  let peak = Math.max(...before.map((u) => u.rssMb));
+interface Sample {
+  rssMb: number;
+  /** Its own user + system time. */
+  cpuSeconds: number;
+  /** User + system time of its children that ended and were waited for. */
+  reapedChildrenCpuSeconds: number;
+}
+
+function sample(pid: number): Sample {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const stat = statFields(pid);
+  const ticks = Number(stat[11]) + Number(stat[12]); // utime + stime
+  const childTicks = Number(stat[13]) + Number(stat[14]); // cutime + cstime
+  return { rssMb: rssKb / 1024, cpuSeconds: ticks / 100, reapedChildrenCpuSeconds: childTicks / 100 };
+}
+
+/** /proc/<pid>/stat from the field after the command name (state, ppid, ...): the name may hold spaces and parentheses. */
+function statFields(pid: number | string): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** The sample, or undefined when the process has gone (a worker that died between listing and reading). */
+function sampleIfAlive(pid: number): Sample | undefined {
+  try {
+    return sample(pid);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Children of `pid`: /proc/<pid>/task/<tid>/children where the kernel has them, else a scan of every /proc/<n>/stat. */
+function childrenOf(pid: number, scan: () => Map<number, number[]>): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+    );
+  } catch {
+    return scan().get(pid) ?? [];
+  }
+}
+
+/** Parent pid -> child pids, for every process visible in /proc. */
+function scanParents(): Map<number, number[]> {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let ppid: number;
+    try {
+      ppid = Number(statFields(entry)[1]);
+    } catch {
+      continue;
+    }
+    const list = children.get(ppid);
+    if (list) list.push(Number(entry));
+    else children.set(ppid, [Number(entry)]);
+  }
+  return children;
+}
+
+/**
+ * The descendants of `pid` (with SERVER_PROCESSES, the server's workers; none for a
+ * single process), looked up afresh each time: a worker that died is replaced.
+ */
+export function descendants(pid: number): number[] {
+  let scanned: Map<number, number[]> | undefined;
+  const scan = () => (scanned ??= scanParents());
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const child of childrenOf(queue.shift()!, scan)) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+/**
+ * Samples processes while `work` runs, each with its descendants (the workers of a
+ * server run with SERVER_PROCESSES): peakRssMb is the largest single process, as it
+ * was for one process; peakTotalRssMb is the most the trees held together; cpuPercent
+ * is the CPU of every process of the trees, summed, as a share of one core (a process
+ * that ended during the run counts up to its end, through its parent's reaped-children
+ * time).
+ */
+export async function measure<T>(
+  pids: number[],
+  work: () => Promise<T>,
+): Promise<{ result: T; peakRssMb: number; cpuPercent: number; peakTotalRssMb: number; processes: number }> {
+  const snapshot = () => {
+    const roots = new Map(pids.map((pid) => [pid, sample(pid)]));
+    const children = new Map<number, Sample>();
+    for (const pid of pids) {
+      for (const child of descendants(pid)) {
+        const s = sampleIfAlive(child);
+        if (s) children.set(child, s);
+      }
+    }
+    return { roots, children };
+  };
+  let peak = 0;
+  let peakTotal = 0;
+  let processes = 0;
+  const record = ({ roots, children }: ReturnType<typeof snapshot>) => {
+    const all = [...roots.values(), ...children.values()];
+    peak = Math.max(peak, ...all.map((u) => u.rssMb));
+    peakTotal = Math.max(peakTotal, all.reduce((sum, u) => sum + u.rssMb, 0));
+    processes = Math.max(processes, all.length);
+  };
+  const before = snapshot();
+  record(before);
   const timer = setInterval(() => {
-    for (const pid of pids) peak = Math.max(peak, usage(pid).rssMb);
+    try {
+      record(snapshot());
+    } catch {
+      // A root ended mid-run: the final snapshot reports it.
+    }
   }, 200);
   const started = performance.now();
   try {
     const result = await work();
     const seconds = (performance.now() - started) / 1000;
-    const after = pids.map((pid) => usage(pid));
-    const cpu = after.reduce((sum, u, i) => sum + u.cpuSeconds - before[i].cpuSeconds, 0);
-    return { result, peakRssMb: Math.max(peak, ...after.map((u) => u.rssMb)), cpuPercent: (100 * cpu) / seconds };
+    const after = snapshot();
+    record(after);
+    let cpu = 0;
+    for (const [pid, u] of after.roots) {
+      const b = before.roots.get(pid)!;
+      cpu += u.cpuSeconds + u.reapedChildrenCpuSeconds - b.cpuSeconds - b.reapedChildrenCpuSeconds;
+    }
+    // Children alive now: what they used since the start (all of it if they started since).
+    for (const [pid, u] of after.children) cpu += u.cpuSeconds - (before.children.get(pid)?.cpuSeconds ?? 0);
+    // Children gone since: their whole life is in the parent's reaped time; the part before the start is not the run's.
+    for (const [pid, b] of before.children) if (!after.children.has(pid)) cpu -= b.cpuSeconds;
+    return { result, peakRssMb: peak, cpuPercent: (100 * cpu) / seconds, peakTotalRssMb: peakTotal, processes };
   } finally {
     clearInterval(timer);
   }

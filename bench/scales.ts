@@ -30,6 +30,8 @@ export interface BenchOptions {
   scenarios: string[];
   /** Write the results into bench/RESULTS.md. */
   record: boolean;
+  /** SERVER_PROCESSES of the servers (a number or `auto`); unset: the server's default, one process. */
+  processes?: string;
 }
 
 /** The seated-performance scenarios (bench/seats.ts). */
@@ -79,6 +81,12 @@ export function parseArgs(argv: string[]): BenchOptions {
       case '--record':
         options.record = true;
         break;
+      case '--processes': {
+        const processes = take();
+        if (processes !== 'auto' && !Number.isInteger(positive(flag, processes))) fail(`${flag} is auto or a whole number`);
+        options.processes = processes;
+        break;
+      }
       default:
         fail(`unknown option ${flag}`);
     }
@@ -93,5 +101,5 @@ function positive(flag: string, value: string): number {
 }
 
 function fail(message: string): never {
-  throw new Error(`${message}\nusage: npm run bench -- [--scale tiny|small|full] [--duration s] [--connections n] [--subscribers n] [--seat-clients n] [--scenarios a,b] [--record]`);
+  throw new Error(`${message}\nusage: npm run bench -- [--scale tiny|small|full] [--duration s] [--connections n] [--subscribers n] [--seat-clients n] [--scenarios a,b] [--processes n|auto] [--record]`);
 }

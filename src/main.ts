@@ -1,7 +1,9 @@
 import 'reflect-metadata';
-import { startApp } from './app/app.js';
-import { ConfigError, loadConfig } from './infra/config.js';
-import { createLogger } from './infra/logger.js';
+import cluster from 'node:cluster';
+import type { App } from './app/app.js';
+import { onStopRequest, reportReady, runPrimary } from './infra/cluster.js';
+import { ConfigError, loadConfig, type Config } from './infra/config.js';
+import { createLogger, type Logger } from './infra/logger.js';
 
 async function main(): Promise<void> {
   let config;
@@ -15,10 +17,18 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  // SERVER_PROCESSES > 1: this is one of the workers (src/infra/cluster.ts).
+  if (cluster.isWorker) return runWorker(config, logger.child({ worker: cluster.worker!.id, pid: process.pid }));
   logger.info(
-    config.databaseUrl ? { database: 'postgresql' } : { database: 'embedded', dataDir: config.dataDir },
+    {
+      ...(config.databaseUrl ? { database: 'postgresql' } : { database: 'embedded', dataDir: config.dataDir }),
+      ...(config.serverProcesses > 1 ? { processes: config.serverProcesses } : {}),
+    },
     'starting',
   );
+  // The primary of several processes only forks and watches: it never loads the app.
+  if (config.serverProcesses > 1) return runPrimary({ processes: config.serverProcesses, port: config.port, logger });
+  const { startApp } = await import('./app/app.js');
   const app = await startApp({ config, logger });
   logger.info({ url: app.url }, `server ready at ${app.url}`);
 
@@ -34,6 +44,42 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+/**
+ * One worker of several: the same server, stopped gracefully by the primary's message or a
+ * signal (node:cluster makes it exit at once should the primary die). It reports its URL
+ * to the primary, which announces the server.
+ */
+async function runWorker(config: Config, logger: Logger): Promise<void> {
+  const started: { app?: App } = {};
+  let stopping = false;
+  const stop = (running: App) => {
+    running.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  // Idempotent: Ctrl-C signals the whole process group, and the primary asks as well.
+  const shutdown = (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ reason }, 'worker stopping');
+    if (started.app) stop(started.app);
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  onStopRequest(shutdown);
+
+  const { startApp } = await import('./app/app.js');
+  const app = (started.app = await startApp({ config, logger }));
+  // Asked to stop while it was starting: stop now, never report ready.
+  if (stopping) return stop(app);
+  logger.info({ port: app.port }, 'worker ready');
+  reportReady(app.url);
 }
 
 main().catch((err: unknown) => {

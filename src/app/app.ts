@@ -26,6 +26,9 @@ import { originAllowed } from '../infra/web/cors.js';
 import { createWebHandler } from '../infra/web/web-handler.js';
 import type { GraphQLContext } from '../resolvers/context.js';
 import { operationServices, type ServerDeps } from './context.js';
+import { auditStayCache, type StayCacheReport } from './stay-cache-audit.js';
+import { ServerEvents } from '../services/live/server-events.js';
+import { StayCache } from '../services/stays/stay-cache.js';
 import { DEFAULT_BOOKING_SETTINGS, type BookingDeps, type BookingSettings } from '../services/booking/booking.deps.js';
 import type { PaymentGateway } from '../services/booking/payments/payment-gateway.js';
 import type { Caller } from '../services/common/caller.js';
@@ -71,6 +74,10 @@ export interface App {
   seatFeed: SeatFeed;
   /** This server's live fan-out (its subscriber count tells a test when a subscription is in place). */
   bus: AvailabilityBus;
+  /** This server's cache of the nights searches read. */
+  stayCache: StayCache;
+  /** The cache against the database, once every committed event is applied (also GET /internal/stay-cache). */
+  auditStayCache(): Promise<StayCacheReport>;
   /** Stops accepting, lets in-flight requests finish, then closes the pools. Idempotent. */
   stop(): Promise<void>;
 }
@@ -90,6 +97,9 @@ export async function startApp({ config, logger, orm: givenOrm, booking, venues 
     logger.warn('JWT_SECRET is not set: using the development default secret (never in production)');
   }
 
+  // The search's cache of nights (stay-cache.ts): with Redis, off until the stream reader
+  // has caught up; without, the relay hands this server every event itself.
+  const stayCache = new StayCache(config.stayCache, !config.redisUrl);
   const bookingDeps: BookingDeps = {
     gateway: booking?.gateway ?? new TestPaymentGateway(orm.em),
     settings: {
@@ -101,6 +111,7 @@ export async function startApp({ config, logger, orm: givenOrm, booking, venues 
     logger,
     clock: booking?.clock ?? systemClock,
     afterStep: booking?.afterStep,
+    views: stayCache,
   };
   // Seat holds: in Redis when there is one (every server shares them), else in this process.
   const venueDeps: VenueDeps = {
@@ -117,13 +128,15 @@ export async function startApp({ config, logger, orm: givenOrm, booking, venues 
 
   // Live availability: the relay moves committed outbox events to Redis (every server
   // reads them back from the stream) or, without Redis, straight to this server's bus.
+  // The search's cache follows the same events.
   const bus = new AvailabilityBus();
-  const relay = new OutboxRelay(orm.em, redis ? new RedisSink(redis) : new LocalSink(bus), logger, {
+  const events = new ServerEvents(bus, stayCache);
+  const relay = new OutboxRelay(orm.em, redis ? new RedisSink(redis) : new LocalSink(events), logger, {
     intervalMs: config.relayIntervalMs,
     batchSize: 500,
   });
-  const source = config.redisUrl ? new RedisEventSource(config.redisUrl, bus, logger) : undefined;
-  const deps: ServerDeps = { booking: bookingDeps, feed: bus, venues: venueDeps, seatFeed };
+  const source = config.redisUrl ? new RedisEventSource(config.redisUrl, events, logger) : undefined;
+  const deps: ServerDeps = { booking: bookingDeps, feed: bus, venues: venueDeps, seatFeed, stayCache };
   // One ORM context per operation, HTTP and WebSocket alike.
   const contextFor = (caller: Caller): GraphQLContext => ({
     caller,
@@ -184,6 +197,13 @@ export async function startApp({ config, logger, orm: givenOrm, booking, venues 
         clientAddress: clientAddress(req),
       }),
       web: createWebHandler({ corsOrigins: config.corsOrigins, ide: config.graphqlIde }),
+      internal: {
+        '/internal/stay-cache': async (req) => {
+          const caller = await authenticate(req.headers.authorization);
+          if (caller.principal?.role !== 'admin') return { status: 403, body: { error: 'an admin token is required' } };
+          return { status: 200, body: await auditStayCache({ em: orm.em.fork(), cache: stayCache, redis, source }) };
+        },
+      },
     }),
   );
   const sockets = attachWebSocketServer<GraphQLContext>({
@@ -231,6 +251,8 @@ export async function startApp({ config, logger, orm: givenOrm, booking, venues 
     holds: venueDeps.engine,
     seatFeed,
     bus,
+    stayCache,
+    auditStayCache: () => auditStayCache({ em: orm.em.fork(), cache: stayCache, redis, source }),
     stop: () => (stopping ??= stop()),
   };
 }

@@ -7,6 +7,7 @@ import { CatalogService } from '../services/catalog/catalog.service.js';
 import { LiveService, type AvailabilityFeed } from '../services/live/live.service.js';
 import { InventoryService } from '../services/stays/inventory.service.js';
 import { SearchService } from '../services/stays/search.service.js';
+import type { StayCache } from '../services/stays/stay-cache.js';
 import { VenueCatalogService } from '../services/venues/catalog/venue-catalog.service.js';
 import { SeatMapService } from '../services/venues/seat-map.service.js';
 import type { VenueDeps } from '../services/venues/venue.deps.js';
@@ -25,15 +26,17 @@ export interface ServerDeps {
   feed: AvailabilityFeed;
   venues: VenueDeps;
   seatFeed: SeatFeed;
+  /** This server's cache of the nights searches read. */
+  stayCache: StayCache;
 }
 
 /** The composition root of one operation: its services, over its own ORM context (`em`, a fork). */
-export function operationServices(em: EntityManager, { booking, feed, venues, seatFeed }: ServerDeps): OperationServices {
-  const inventory = new InventoryService(em);
+export function operationServices(em: EntityManager, { booking, feed, venues, seatFeed, stayCache }: ServerDeps): OperationServices {
+  const inventory = new InventoryService(em, stayCache);
   return {
     inventory,
-    catalog: new CatalogService(em, inventory),
-    search: new SearchService(em),
+    catalog: new CatalogService(em, inventory, stayCache),
+    search: new SearchService(em, stayCache),
     saga: new ReserveSaga(em, booking),
     reservations: new ReservationService(em, booking),
     live: new LiveService(em, feed),

@@ -1,4 +1,6 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { DEFAULT_STAY_CACHE, type StayCacheOptions } from '../services/stays/stay-cache.js';
 import { isAddressOrRange } from './limits/client-address.js';
 
 /**
@@ -35,6 +37,13 @@ export interface Config {
   trustedProxies: string[];
   /** Whether __schema / __type queries are answered. */
   introspection: boolean;
+  /** The search's cache of nights (services/stays/stay-cache.ts): its size (0 turns it off) and how long a block lives. */
+  stayCache: StayCacheOptions;
+  /**
+   * Server processes on this machine (node:cluster): 1 is one plain process; more fork
+   * that many workers sharing the port (only with DATABASE_URL and REDIS_URL).
+   */
+  serverProcesses: number;
 }
 
 export interface QueryLimitsConfig {
@@ -104,11 +113,13 @@ export function loadConfig(env: Env = process.env): Config {
     jwtSecret = DEV_JWT_SECRET;
     usingDevSecret = true;
   }
+  const databaseUrl = nonEmpty(env.DATABASE_URL);
+  const redisUrl = nonEmpty(env.REDIS_URL);
   return {
-    databaseUrl: nonEmpty(env.DATABASE_URL),
+    databaseUrl,
     databasePoolMax: positiveInt(env, 'DATABASE_POOL_MAX', 20),
     dataDir: nonEmpty(env.DATA_DIR) ?? path.resolve(process.cwd(), 'data'),
-    redisUrl: nonEmpty(env.REDIS_URL),
+    redisUrl,
     port,
     host: nonEmpty(env.HOST),
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
@@ -139,7 +150,43 @@ export function loadConfig(env: Env = process.env): Config {
     },
     trustedProxies: trustedProxies(env),
     introspection: flag(env, 'INTROSPECTION', !production),
+    stayCache: {
+      maxNights: positiveInt(env, 'STAY_CACHE_NIGHTS', DEFAULT_STAY_CACHE.maxNights),
+      ttlMs: atLeastOne(env, 'STAY_CACHE_TTL_SECONDS', DEFAULT_STAY_CACHE.ttlMs / 1000) * 1000,
+    },
+    serverProcesses: serverProcesses(env, databaseUrl, redisUrl),
   };
+}
+
+/** A typo must not fork thousands of processes. */
+export const MAX_SERVER_PROCESSES = 256;
+
+/**
+ * SERVER_PROCESSES: unset or 1 for one process, `auto` for one per core the process may use
+ * (os.availableParallelism()), or a number. Several processes need what they can share:
+ * PostgreSQL (the embedded PGlite belongs to one process) and Redis (without it, live
+ * events, seat holds and rate budgets stay inside each process).
+ */
+function serverProcesses(env: Env, databaseUrl: string | undefined, redisUrl: string | undefined): number {
+  const raw = nonEmpty(env.SERVER_PROCESSES)?.trim().toLowerCase();
+  if (raw === undefined) return 1;
+  const value = raw === 'auto' ? availableParallelism() : Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > MAX_SERVER_PROCESSES) {
+    throw new ConfigError(
+      `SERVER_PROCESSES must be auto or a whole number from 1 to ${MAX_SERVER_PROCESSES}, got "${env.SERVER_PROCESSES}"`,
+    );
+  }
+  if (value > 1 && !databaseUrl) {
+    throw new ConfigError(
+      `SERVER_PROCESSES=${env.SERVER_PROCESSES} (${value} processes) needs DATABASE_URL: the embedded database (PGlite) belongs to one process. Set DATABASE_URL to a PostgreSQL server, or run one process (SERVER_PROCESSES=1)`,
+    );
+  }
+  if (value > 1 && !redisUrl) {
+    throw new ConfigError(
+      `SERVER_PROCESSES=${env.SERVER_PROCESSES} (${value} processes) needs REDIS_URL: without Redis, live events, seat holds and rate budgets would stay inside each process. Set REDIS_URL, or run one process (SERVER_PROCESSES=1)`,
+    );
+  }
+  return value;
 }
 
 /**

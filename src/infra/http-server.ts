@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
 import type { Logger } from './logger.js';
@@ -17,6 +18,8 @@ export interface HttpHandlerOptions<TContext extends BaseContext> {
   logger: Logger;
   /** What browsers need before the API (CORS headers and preflights, pages): true when it answered. */
   web?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  /** Operators' GET endpoints by path (under /internal/), each answering JSON. */
+  internal?: Record<string, (req: IncomingMessage) => Promise<{ status: number; body: unknown }>>;
 }
 
 /**
@@ -37,7 +40,7 @@ export function createHttpHandler<TContext extends BaseContext>(
 }
 
 async function handle<TContext extends BaseContext>(
-  { apollo, context, readiness, web }: HttpHandlerOptions<TContext>,
+  { apollo, context, readiness, web, internal }: HttpHandlerOptions<TContext>,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
@@ -49,7 +52,15 @@ async function handle<TContext extends BaseContext>(
   }
   if (url.pathname === '/readyz' && isRead(req)) {
     const report = await readiness();
-    sendJson(res, report.ready ? 200 : 503, { status: report.ready ? 'ready' : 'not ready', ...report.checks });
+    // One of several processes (SERVER_PROCESSES) also says which one answered.
+    const worker = cluster.isWorker ? { pid: process.pid } : {};
+    sendJson(res, report.ready ? 200 : 503, { status: report.ready ? 'ready' : 'not ready', ...report.checks, ...worker });
+    return;
+  }
+  const operator = internal && Object.hasOwn(internal, url.pathname) ? internal[url.pathname] : undefined;
+  if (operator && isRead(req)) {
+    const { status, body } = await operator(req);
+    sendJson(res, status, body);
     return;
   }
   if (url.pathname !== GRAPHQL_PATH) {

@@ -23,6 +23,7 @@ function event(overrides: Partial<AvailabilityEvent> = {}, nights = NIGHTS): Ava
     at: '2027-01-01T00:00:00.000Z',
     days: nights.map((date) => ({
       date,
+      version: 1,
       total: 10,
       reserved: 1,
       sellLimit: 10,

@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
-import { AVAILABILITY_TOPIC, type AvailabilityEvent } from '../../services/stays/availability.js';
-import type { AvailabilityBus } from '../../services/live/availability-bus.js';
+import type { ServerEvents } from '../../services/live/server-events.js';
 import type { EventSink, OutboxRow } from '../../services/live/outbox-relay.js';
 
 /** The Redis stream other services read (with consumer groups), and the pub/sub channel of the same name. */
@@ -8,14 +7,12 @@ export const EVENT_STREAM = 'reservation-events';
 /** Roughly how many entries the stream keeps. */
 const STREAM_MAX_LENGTH = 100_000;
 
-/** Without Redis: this server is the only one, and its bus is the only audience. */
+/** Without Redis: this server is the only one, and its own events are the only audience. */
 export class LocalSink implements EventSink {
-  constructor(private readonly bus: AvailabilityBus) {}
+  constructor(private readonly events: ServerEvents) {}
 
   async publish(rows: readonly OutboxRow[]): Promise<void> {
-    for (const row of rows) {
-      if (row.topic === AVAILABILITY_TOPIC) this.bus.publish(row.payload as unknown as AvailabilityEvent);
-    }
+    for (const row of rows) this.events.deliver(row.topic, row.payload);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Logger } from '../common/logger.js';
+import type { StayViews } from '../stays/stay-cache.js';
 import type { Clock } from '../common/clock.js';
 import type { IdempotencySettings } from './idempotency.js';
 import type { PaymentGateway } from './payments/payment-gateway.js';
@@ -39,6 +40,8 @@ export interface BookingDeps {
   logger: Logger;
   /** Hold deadlines, key leases and sweeps read the time here. */
   clock: Clock;
+  /** This server's search cache, told of the nights a booking here changed. */
+  views?: StayViews;
   /** Test-only fault injection: called after each step; a throw there is a crash at that point. */
   afterStep?: (step: SagaStep, reservationId: string | null) => void | Promise<void>;
 }

@@ -4,10 +4,10 @@ import { Reservation, ReservationStatus } from '../../entities/booking/reservati
 import { newId } from '../../entities/id.js';
 import { DomainError, ErrorCode, notFound } from '../common/errors.js';
 import { availabilityEvent } from '../stays/availability.js';
-import { inventoryDays } from '../stays/inventory-day.js';
+import { inventoryDays, type VersionedCounts } from '../stays/inventory-day.js';
 import { nightlyRate } from '../stays/pricing.js';
 import { assertNotPast, type Stay } from '../stays/stay.validation.js';
-import { readInventory, setLockTimeout, type InventoryCounts, type InventoryRange, type StayHotel } from '../stays/stays.store.js';
+import { readInventory, setLockTimeout, type InventoryRange, type StayHotel } from '../stays/stays.store.js';
 import { insertHold, type HoldRecord } from './booking.store.js';
 import { claimLost } from './idempotency.js';
 import { claimHeld, type KeyScope } from './idempotency.store.js';
@@ -77,11 +77,12 @@ function holdRecord(request: HoldRequest, stored: InventoryRange, hotel: StayHot
     throw soldOut('Some nights of this stay are not on sale');
   }
   let totalMinor = 0;
-  const after = new Map<string, InventoryCounts>();
+  const after = new Map<string, VersionedCounts>();
   for (const row of inventory as NonNullable<(typeof inventory)[number]>[]) {
     if (row.reserved + stay.rooms > row.sellLimit) throw soldOut(`Not enough rooms left on ${row.date}`);
     totalMinor += nightlyRate(stored.rates.get(row.date)!, row.reserved, row.total, rules) * stay.rooms;
-    after.set(row.date, { ...row, reserved: row.reserved + stay.rooms });
+    // insertHold bumps each row's version by one.
+    after.set(row.date, { ...row, reserved: row.reserved + stay.rooms, version: row.version + 1 });
   }
   const id = newId();
   const days = inventoryDays(stay.nights, after, stored.rates, rules, hotel.currency);

@@ -115,6 +115,7 @@ export class ReservationService {
       });
       return { reservation, refund: paid };
     });
+    this.deps.views?.changedHere(reservation.hotel.id, { from: reservation.checkIn, to: reservation.checkOut });
     if (refund && (await payBackDueRefund(this.em, this.deps, reservation.id))) {
       // Clearing refund_due bumped the version: answer with the row as stored.
       return this.em.findOneOrFail(Reservation, reservation.id, { refresh: true });

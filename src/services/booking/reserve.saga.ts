@@ -83,7 +83,9 @@ export class ReserveSaga {
     for (let attempt = 1; ; attempt++) {
       const lock = attempt > optimisticAttempts;
       try {
-        return await createHeldReservation(this.em, request, { lock, lockTimeoutMs });
+        const reservation = await createHeldReservation(this.em, request, { lock, lockTimeoutMs });
+        this.deps.views?.changedHere(reservation.hotel.id, { from: request.stay.checkIn, to: request.stay.checkOut });
+        return reservation;
       } catch (error) {
         const contended =
           error instanceof OptimisticLockError ||

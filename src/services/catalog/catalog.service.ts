@@ -18,6 +18,8 @@ import { badInput, invalidState, notFound, versionConflict } from '../common/err
 import type { InventoryService } from '../stays/inventory.service.js';
 import { findManaged } from '../common/lookup.js';
 import { bumpVersion } from '../common/versioning.js';
+import { recordCatalogChange } from './catalog-events.js';
+import type { StayViews } from '../stays/stay-cache.js';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageRequest } from '../common/pagination.js';
 
 /** Fields a client may leave out (or, in an update, send as null to mean "unchanged"). */
@@ -48,6 +50,7 @@ export class CatalogService {
   constructor(
     private readonly em: EntityManager,
     private readonly inventory: InventoryService,
+    private readonly views: StayViews,
   ) {}
 
   // ---- reads ----
@@ -103,7 +106,7 @@ export class CatalogService {
   }
 
   async updateHotel(caller: Caller, data: UpdateHotelData): Promise<Hotel> {
-    return this.em.transactional(async (tx) => {
+    return this.changing(data.id, async (tx) => {
       const hotel = await findManaged(tx, caller, Hotel, data.id);
       const changes = {
         name: ifGiven(data.name, validate.name),
@@ -137,21 +140,23 @@ export class CatalogService {
 
   async deleteHotel(caller: Caller, id: string, version: number): Promise<boolean> {
     await findManaged(this.em, caller, Hotel, id);
-    return this.deleteVersioned(Hotel, id, version, { hotel: id });
+    return this.changing(id, (tx) => this.deleteVersioned(tx, Hotel, id, version, { hotel: id }));
   }
 
   // ---- room types ----
 
   async createRoomType(caller: Caller, data: CreateRoomTypeData): Promise<RoomType> {
     const hotel = await findManaged(this.em, caller, Hotel, data.hotelId);
-    const roomType = this.em.create(RoomType, {
-      hotel,
+    const fields = {
       name: validate.name(data.name),
       description: validate.description(data.description ?? null),
       maxOccupancy: validate.maxOccupancy(data.maxOccupancy),
+    };
+    return this.changing(hotel.id, async (tx) => {
+      const roomType = tx.create(RoomType, { hotel: hotel.id, ...fields });
+      await tx.flush();
+      return roomType;
     });
-    await this.em.flush();
-    return roomType;
   }
 
   async updateRoomType(caller: Caller, data: UpdateRoomTypeData): Promise<RoomType> {
@@ -161,12 +166,12 @@ export class CatalogService {
       description: ifGiven(data.description, validate.description),
       maxOccupancy: ifGiven(data.maxOccupancy, validate.maxOccupancy),
     };
-    return this.saveChanges(this.em, roomType, data.version, changes);
+    return this.changing(roomType.hotel.id, (tx) => this.saveChanges(tx, roomType, data.version, changes));
   }
 
   async deleteRoomType(caller: Caller, id: string, version: number): Promise<boolean> {
-    await findManaged(this.em, caller, RoomType, id);
-    return this.deleteVersioned(RoomType, id, version, { roomType: id });
+    const roomType = await findManaged(this.em, caller, RoomType, id);
+    return this.changing(roomType.hotel.id, (tx) => this.deleteVersioned(tx, RoomType, id, version, { roomType: id }));
   }
 
   // ---- rooms ----
@@ -200,10 +205,25 @@ export class CatalogService {
 
   async deleteRoom(caller: Caller, id: string, version: number): Promise<boolean> {
     await findManaged(this.em, caller, Room, id);
-    return this.deleteVersioned(Room, id, version);
+    return this.deleteVersioned(this.em, Room, id, version);
   }
 
   // ---- shared steps ----
+
+  /**
+   * A change to what searches show of a hotel (its fields, its room types): in one
+   * transaction with its catalog event, then this server's search cache forgets the
+   * hotel at once (the others when the event reaches them).
+   */
+  private async changing<T>(hotelId: string, work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    const result = await this.em.transactional(async (tx) => {
+      const done = await work(tx);
+      await recordCatalogChange(tx, hotelId);
+      return done;
+    });
+    this.views.changedHere(hotelId);
+    return result;
+  }
 
   /**
    * Applies the given fields under the version the client read, with MikroORM's
@@ -240,6 +260,7 @@ export class CatalogService {
    * reservation made in between.
    */
   private async deleteVersioned<T extends Versioned>(
+    em: EntityManager,
     entity: EntityClass<T>,
     id: string,
     version: number,
@@ -247,12 +268,12 @@ export class CatalogService {
   ): Promise<boolean> {
     validate.version(version);
     const what = entity.name;
-    if (reservations && (await this.em.count(Reservation, reservations)) > 0) {
+    if (reservations && (await em.count(Reservation, reservations)) > 0) {
       throw invalidState(`${what} ${id} still has reservations and cannot be deleted`);
     }
     let deleted: number;
     try {
-      deleted = await this.em.nativeDelete(entity, { id, version } as FilterQuery<T>);
+      deleted = await em.nativeDelete(entity, { id, version } as FilterQuery<T>);
     } catch (error) {
       if (error instanceof ForeignKeyConstraintViolationException) {
         throw invalidState(`${what} ${id} still has reservations and cannot be deleted`);
@@ -260,7 +281,7 @@ export class CatalogService {
       throw error;
     }
     if (deleted === 1) return true;
-    const stillThere = await this.em.count(entity, { id } as FilterQuery<T>);
+    const stillThere = await em.count(entity, { id } as FilterQuery<T>);
     throw stillThere ? versionConflict(what, id) : notFound(what, id);
   }
 

@@ -94,3 +94,14 @@ export async function markPublished(tx: EntityManager, rows: readonly OutboxRow[
 export function purgePublished(em: EntityManager, before: Date): Promise<number> {
   return em.nativeDelete(OutboxEvent, { publishedAt: { $lt: before } });
 }
+
+/** How many committed events the relay has not published yet. */
+export async function countUnpublished(em: EntityManager): Promise<number> {
+  const [row] = await query(
+    em,
+    'outbox.countUnpublished',
+    sql`select count(*)::int as count from outbox where published_at is null`,
+    z.object({ count: column.int }),
+  );
+  return row.count;
+}

@@ -16,6 +16,8 @@ export interface AvailabilityEvent {
   roomTypeId: string;
   days: {
     date: string;
+    /** The inventory row's version after the change (0: no row), which orders views of a day. */
+    version: number;
     total: number;
     reserved: number;
     sellLimit: number;
@@ -41,6 +43,7 @@ export function availabilityEvent(
     roomTypeId,
     days: days.map((day) => ({
       date: day.date,
+      version: day.version,
       total: day.total,
       reserved: day.reserved,
       sellLimit: day.sellLimit,

@@ -4,31 +4,38 @@ import type { InventoryCounts, InventoryRange } from './stays.store.js';
 /**
  * One room type on one date as clients see it (the contract's InventoryDay): the
  * stored counts, what is left, the base rate and the rate its occupancy gives. Money
- * in minor units of `currency`.
+ * in minor units of `currency`. `version` is the inventory row's (0 when there is no
+ * row): every write of anything a day shows bumps it, so of two views of a day the
+ * one with the higher version is the newer (the search cache orders events by it).
  */
 export interface InventoryDay extends InventoryCounts {
   date: string;
+  version: number;
   available: number;
   baseRateMinor: number | null;
   rateMinor: number | null;
   currency: string;
 }
 
-const NOTHING: InventoryCounts = { total: 0, reserved: 0, sellLimit: 0 };
+/** A day's stored counts and the version of its row. */
+export type VersionedCounts = InventoryCounts & { version: number };
+
+const NOTHING: VersionedCounts = { total: 0, reserved: 0, sellLimit: 0, version: 0 };
 
 /** Every date gets a day; a date with no inventory row has nothing to sell. */
 export function inventoryDays(
   dates: readonly string[],
-  counts: ReadonlyMap<string, InventoryCounts>,
+  counts: ReadonlyMap<string, VersionedCounts>,
   rates: ReadonlyMap<string, number>,
   rules: readonly PricingRuleValue[],
   currency: string,
 ): InventoryDay[] {
   return dates.map((date) => {
-    const { total, reserved, sellLimit } = counts.get(date) ?? NOTHING;
+    const { total, reserved, sellLimit, version } = counts.get(date) ?? NOTHING;
     const baseRateMinor = rates.get(date) ?? null;
     return {
       date,
+      version,
       total,
       reserved,
       sellLimit,

@@ -15,7 +15,9 @@ import { recordInventoryChange } from './availability.js';
 import { daysOf, type InventoryDay } from './inventory-day.js';
 import { sellLimit, type PricingRuleValue } from './pricing.js';
 import { MAX_RANGE_NIGHTS, validateRange } from './stay.validation.js';
-import { lockInventory, readInventory, type InventoryRow } from './stays.store.js';
+import { lockInventory, readInventory, touchInventory, type InventoryRow } from './stays.store.js';
+import { recordCatalogChange } from '../catalog/catalog-events.js';
+import type { StayViews } from './stay-cache.js';
 
 export const MAX_TOTAL_ROOMS = 100_000;
 export const MAX_PRICING_RULES = 20;
@@ -48,7 +50,10 @@ export interface SetPricingRulesData {
  * the same transaction.
  */
 export class InventoryService {
-  constructor(private readonly em: EntityManager) {}
+  constructor(
+    private readonly em: EntityManager,
+    private readonly views: StayViews,
+  ) {}
 
   /** One day per date of [from, to), dates without inventory included (nothing to sell there). */
   async days(roomType: RoomType, from: string, to: string): Promise<InventoryDay[]> {
@@ -70,7 +75,7 @@ export class InventoryService {
     if (!Number.isInteger(data.total) || data.total < 0 || data.total > MAX_TOTAL_ROOMS) {
       throw badInput('total', `must be an integer from 0 to ${MAX_TOTAL_ROOMS}`);
     }
-    return this.transactional(async (tx) => {
+    return this.changing(roomType.hotel.id, data, async (tx) => {
       // FOR SHARE: the hotel's overbookingPercent cannot change until we commit.
       const hotel = await tx.findOneOrFail(Hotel, roomType.hotel.id, { lockMode: LockMode.PESSIMISTIC_READ });
       const limit = sellLimit(data.total, hotel.overbookingPercent);
@@ -101,10 +106,10 @@ export class InventoryService {
     const dates = validateRange(data.from, data.to);
     const hotel = await roomType.hotel.loadOrFail();
     const amountMinor = parseAmount(data.amount, hotel.currency);
-    return this.transactional(async (tx) => {
-      // Writers of a date's numbers take its row lock first, so their events reach
-      // subscribers in the order the changes committed.
-      await lockInventory(tx, data);
+    return this.changing(hotel.id, data, async (tx) => {
+      // Writers of a date's numbers take its row lock first (and bump its version), so
+      // their events reach subscribers in the order the changes committed.
+      await touchInventory(tx, data);
       const range = { roomType: data.roomTypeId, date: { $gte: data.from, $lt: data.to } };
       const existing = new Map((await tx.find(RoomTypeRate, range)).map((rate) => [rate.date, rate]));
       for (const date of dates) {
@@ -121,18 +126,20 @@ export class InventoryService {
     const roomType = await findManaged(this.em, caller, RoomType, data.roomTypeId);
     const rules = validateRules(data.rules);
     const hotel = await roomType.hotel.loadOrFail();
-    return this.transactional(async (tx) => {
+    return this.changing(hotel.id, undefined, async (tx) => {
       const current = await tx.findOneOrFail(RoomType, roomType.id);
       await tx.lock(current, LockMode.OPTIMISTIC, data.version);
       await bumpVersion(tx, current, data.version);
       // The rules reprice every date on sale from today on.
       const from = todayIn(hotel.timezone);
       const to = addDays(from, MAX_RANGE_NIGHTS);
-      await lockInventory(tx, { roomTypeId: roomType.id, from, to });
+      await touchInventory(tx, { roomTypeId: roomType.id, from, to });
       await tx.nativeDelete(PricingRule, { roomType: roomType.id });
       for (const rule of rules) tx.create(PricingRule, { roomType: current.id, hotel: hotel.id, ...rule });
       await tx.flush();
       await recordInventoryChange(tx, hotel, roomType.id, { from, to });
+      // The room type's version moved, and searches show it.
+      await recordCatalogChange(tx, hotel.id);
       return current;
     });
   }
@@ -172,16 +179,27 @@ export class InventoryService {
     return new Map(rows.map((row) => [row.date, row]));
   }
 
-  /** Two staff creating the same new dates at once: one wins the insert, the other may retry. */
-  private async transactional<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+  /**
+   * A change to a hotel's nights (these, or all): one transaction, then this server's
+   * search cache forgets them at once. Two staff creating the same new dates at once:
+   * one wins the insert, the other may retry.
+   */
+  private async changing<T>(
+    hotelId: string,
+    nights: DateRange | undefined,
+    work: (tx: EntityManager) => Promise<T>,
+  ): Promise<T> {
+    let result: T;
     try {
-      return await this.em.transactional(work);
+      result = await this.em.transactional(work);
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException) {
         throw new DomainError(ErrorCode.BUSY, 'Another change to the same dates ran at the same time: retry');
       }
       throw error;
     }
+    this.views.changedHere(hotelId, nights);
+    return result;
   }
 }
 

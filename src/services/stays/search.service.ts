@@ -4,7 +4,8 @@ import { isId } from '../../entities/id.js';
 import { RoomType } from '../../entities/catalog/room-type.entity.js';
 import { notFound } from '../common/errors.js';
 import { daysOf } from './inventory-day.js';
-import { readHotelStays, type HotelStays, type RoomTypeRow } from './stays.store.js';
+import type { StayCache } from './stay-cache.js';
+import type { HotelStays, RoomTypeRow } from './stays.store.js';
 import { assertNotPast, validateStayShape, type Stay } from './stay.validation.js';
 
 export interface Offer {
@@ -41,20 +42,29 @@ export function offersOf(stored: HotelStays, stay: Stay): OfferOf<RoomTypeRow>[]
 }
 
 /**
- * Availability search: one statement for the whole hotel, whatever its size (the hotel,
- * its room types, and their inventory, rates and rules over the stay). On this machine a
- * round trip to PostgreSQL costs more CPU than the rest of a search (bench/RESULTS.md).
+ * Availability search: from this server's cache of nights when they are there (kept
+ * current by the event stream: stay-cache.ts), else one statement for the whole hotel,
+ * whatever its size (the hotel, its room types, and their inventory, rates and rules),
+ * which fills the cache. On this machine a round trip to PostgreSQL costs more CPU than
+ * the rest of a search (bench/RESULTS.md).
  */
 export class SearchService {
-  constructor(private readonly em: EntityManager) {}
+  constructor(
+    private readonly em: EntityManager,
+    private readonly cache: StayCache,
+  ) {}
 
   async search(input: { hotelId: string; checkIn: string; checkOut: string; rooms?: number | null }): Promise<Offer[]> {
     if (!isId(input.hotelId)) throw notFound('Hotel', input.hotelId);
     const stay = validateStayShape(input);
-    const stored = await readHotelStays(this.em, input.hotelId, stay.checkIn, stay.checkOut);
-    if (!stored) throw notFound('Hotel', input.hotelId);
-    assertNotPast(stay, stored.hotel.timezone);
-    return offersOf(stored, stay).map((offer) => ({
+    let found = this.cache.lookup(input.hotelId, stay);
+    if (!found) {
+      const stored = await this.cache.load(this.em, input.hotelId, stay);
+      if (!stored) throw notFound('Hotel', input.hotelId);
+      found = { hotel: stored.hotel, offers: offersOf(stored, stay) };
+    }
+    assertNotPast(stay, found.hotel.timezone);
+    return found.offers.map((offer) => ({
       ...offer,
       // The row as the ORM would have loaded it, without another read.
       roomType: this.em.map(RoomType, { ...offer.roomType, hotel: this.em.getReference(Hotel, offer.roomType.hotel) }),

@@ -62,6 +62,24 @@ export function inventoryLock(scope: InventoryScope): Sql {
                 for update`;
 }
 
+/**
+ * Locks the inventory rows of one room type's dates [from, to) (as `lockInventory`) and
+ * bumps their versions, for a change to what those days show that does not write the
+ * rows themselves (their rates, the room type's pricing rules): a day's version then
+ * orders every view of it (the search cache relies on that), and a hold priced before
+ * the change fails its version check instead of keeping the old price.
+ */
+export async function touchInventory(tx: EntityManager, range: { roomTypeId: string; from: string; to: string }): Promise<void> {
+  await execute(
+    tx,
+    'stays.touchInventory',
+    sql`with locked as materialized (${inventoryLock(range)})
+        update room_type_inventory n set version = n.version + 1
+          from locked
+         where n.room_type_id = locked.room_type_id and n.date = locked.date`,
+  );
+}
+
 /** How long the caller's transaction waits for a row lock before it fails (and counts as contention). */
 export async function setLockTimeout(tx: EntityManager, ms: number): Promise<void> {
   await execute(tx, 'stays.setLockTimeout', new Sql(`set local lock_timeout = ${Math.floor(ms)}`, []));
