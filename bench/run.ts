@@ -1,9 +1,11 @@
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import type { StayCacheReport } from '../src/app/stay-cache-audit.js';
 import { signToken } from '../src/infra/auth.js';
 import { openDatabase } from '../src/infra/database.js';
 import { invariantViolations } from '../src/services/booking/audit.js';
@@ -14,6 +16,15 @@ import { classifyGraphQL, drive, type LoadResult } from './load.js';
 import { measure, startServer } from './processes.js';
 import { parseArgs, type BenchOptions } from './scales.js';
 import { offeringScenarios } from './offerings.js';
+import {
+  installPostgraphile,
+  installSearchFunction,
+  normalizePostgraphileSearch,
+  normalizeServerSearch,
+  postgraphileSearchBody,
+  postgraphileVersion,
+  startPostgraphile,
+} from './postgraphile.js';
 import { seatScenarios } from './seats.js';
 import { loadCatalog, seed } from './seed.js';
 
@@ -76,6 +87,7 @@ async function main(): Promise<void> {
     RATE_LIMIT_READS: unlimited,
     RATE_LIMIT_BOOKINGS: unlimited,
     RATE_LIMIT_STAFF_WRITES: unlimited,
+    ...(options.processes ? { SERVER_PROCESSES: options.processes } : {}),
   };
   const server = await startServer(env);
   const tokens = await Promise.all(
@@ -83,10 +95,30 @@ async function main(): Promise<void> {
   );
   const rows: Row[] = [];
   const failures: string[] = [];
-  const audit = async (scenario: string) => {
+  const adminToken = await signToken(SECRET, { sub: 'bench-admin', role: 'admin' });
+  // With SERVER_PROCESSES the primary deals connections to its workers in turn: ask each.
+  const workers = options.processes === 'auto' ? availableParallelism() : Number(options.processes ?? 1);
+  /** The invariants, and each server's search cache against the database; answers the first server's cache counts. */
+  const audit = async (scenario: string, servers = [server]) => {
     const problems = await invariantViolations(orm.em.fork(), { staleBefore: new Date(Date.now() - 15_000) });
+    let stats: StayCacheReport['stats'] | undefined;
+    for (const each of servers) {
+      for (let i = 0; i < workers; i++) {
+        const response = await fetch(`${each.origin}/internal/stay-cache`, {
+          headers: { authorization: `Bearer ${adminToken}`, connection: 'close' },
+        });
+        if (response.status !== 200) {
+          problems.push(`the search cache audit answered HTTP ${response.status}`);
+          continue;
+        }
+        const report = (await response.json()) as StayCacheReport;
+        problems.push(...report.violations);
+        stats ??= report.stats;
+      }
+    }
     if (problems.length) failures.push(...problems.slice(0, 20).map((p) => `${scenario}: ${p}`));
-    console.log(`  invariants after ${scenario}: ${problems.length ? `${problems.length} VIOLATED` : 'hold'}`);
+    console.log(`  invariants and search caches after ${scenario}: ${problems.length ? `${problems.length} VIOLATED` : 'hold'}`);
+    return stats;
   };
 
   const nights = options.scale.nights;
@@ -148,12 +180,16 @@ async function main(): Promise<void> {
   }
   if (options.scenarios.includes('search')) {
     console.log('search');
-    const searchBody = () => {
+    const searchVariables = () => {
       const stay = spreadStay(7);
-      return JSON.stringify({ query: SEARCH, variables: { h: stay.hotelId, in: stay.checkIn, out: stay.checkOut } });
+      return { h: stay.hotelId, in: stay.checkIn, out: stay.checkOut };
     };
+    const searchBody = () => JSON.stringify({ query: SEARCH, variables: searchVariables() });
+    const cacheBefore = await audit('before search');
     const run = await load(() => ({ path: '/graphql', body: searchBody() }));
-    await audit('search');
+    const cacheAfter = await audit('search');
+    const hits = (cacheAfter?.hits ?? 0) - (cacheBefore?.hits ?? 0);
+    const searched = hits + (cacheAfter?.misses ?? 0) - (cacheBefore?.misses ?? 0);
     // The same read over bare node:http and pg: first the same answers on a sample, then the same load.
     const bareSearch = await bareSearchServer(databaseUrl, DB_POOL);
     const ask = async (origin: string, body: string) =>
@@ -173,6 +209,42 @@ async function main(): Promise<void> {
       classify: classifyGraphQL,
     });
     await bareSearch.close();
+    // The same read through PostGraphile over a SQL function computing the same offers
+    // (bench/postgraphile: its own install, made on first use, and its own process): the
+    // same check on a sample, then the same load with as many connections.
+    let graphile: { result: LoadResult; peakRssMb: number; cpuPercent: number; differ: number; version: string } | undefined;
+    try {
+      installPostgraphile();
+      await installSearchFunction(databaseUrl);
+      const postgraphile = await startPostgraphile(databaseUrl, DB_POOL);
+      try {
+        let graphileDiffer = 0;
+        for (let i = 0; i < 100; i++) {
+          const variables = searchVariables();
+          const [ours, theirs] = await Promise.all([
+            ask(server.origin, JSON.stringify({ query: SEARCH, variables })),
+            ask(postgraphile.origin, postgraphileSearchBody(variables)),
+          ]);
+          if (normalizeServerSearch(ours) !== normalizePostgraphileSearch(theirs)) graphileDiffer++;
+        }
+        if (graphileDiffer > 0) failures.push(`search: ${graphileDiffer} of 100 answers differ from the PostGraphile ceiling's`);
+        const measured = await measure([postgraphile.pid], () =>
+          drive({
+            origin: postgraphile.origin,
+            connections: options.connections,
+            durationMs: options.durationMs,
+            next: () => ({ path: new URL(postgraphile.url).pathname, body: postgraphileSearchBody(searchVariables()) }),
+            classify: classifyGraphQL,
+          }),
+        );
+        graphile = { ...measured, differ: graphileDiffer, version: postgraphileVersion() };
+      } finally {
+        await postgraphile.stop();
+      }
+    } catch (error) {
+      console.error(error);
+      failures.push(`search: the PostGraphile ceiling failed: ${(error as Error).message}`);
+    }
     rows.push({
       scenario: 'search',
       result: run.result,
@@ -180,9 +252,24 @@ async function main(): Promise<void> {
       cpuPercent: run.cpuPercent,
       ceiling: { name: 'bare node:http + pg', result: ceiling },
       notes: [
+        `search: the server's cache of nights answered ${hits} of ${searched} searches (${searched ? ((100 * hits) / searched).toFixed(0) : 0}%) and held ${cacheAfter?.nights ?? 0} room-type nights of ${cacheAfter?.hotels ?? 0} hotels after the run${workers > 1 ? ' (one worker of several)' : ''}`,
         `search: the bare node:http + pg ceiling answered 100 sampled stays as the server did (${differ} differed); it ran at p50 ${ceiling.latencyMs.p50.toFixed(1)} ms, p99 ${ceiling.latencyMs.p99.toFixed(1)} ms; the empty bare node:http endpoint at ${httpCeiling.throughput.toFixed(0)} req/s`,
+        ...(graphile
+          ? [
+              `search: PostGraphile ${graphile.version} (its own process over bench/postgraphile/search.sql's function, ${DB_POOL} connections) answered 100 sampled stays as the server did (${graphile.differ} differed); it ran at ${graphile.result.throughput.toFixed(0)} req/s, p50 ${graphile.result.latencyMs.p50.toFixed(1)} ms, p99 ${graphile.result.latencyMs.p99.toFixed(1)} ms, CPU ${graphile.cpuPercent.toFixed(0)}% of a core, peak RSS ${graphile.peakRssMb.toFixed(0)} MB; the server is at ${((100 * run.result.throughput) / graphile.result.throughput).toFixed(0)}% of it (row "search (PostGraphile)": its ratio is to the bare ceiling)`,
+            ]
+          : []),
       ],
     });
+    if (graphile) {
+      rows.push({
+        scenario: 'search (PostGraphile)',
+        result: graphile.result,
+        peakRssMb: graphile.peakRssMb,
+        cpuPercent: graphile.cpuPercent,
+        ceiling: { name: 'bare node:http + pg', result: ceiling },
+      });
+    }
   }
   let fan: { result: FanoutResult; peakRssMb: number; cpuPercent: number } | undefined;
   if (options.scenarios.includes('fanout')) {
@@ -204,8 +291,8 @@ async function main(): Promise<void> {
       if (outcome !== 'ok') throw new Error(`fanout booking failed: ${outcome}`);
     };
     fan = await measure([server.pid, second.pid], () => fanout([server, second], hotelId, options.subscribers, 20, book));
+    await audit('fanout', [server, second]);
     await second.stop();
-    await audit('fanout');
   }
   rows.push(...(await seatScenarios({ options, server, orm, redisUrl, secret: SECRET, failures })));
   rows.push(...(await offeringScenarios({ options, server, orm, redisUrl, secret: SECRET, failures })));

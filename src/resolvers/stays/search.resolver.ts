@@ -1,10 +1,11 @@
-import { Arg, ID, Int, Query, Resolver } from 'type-graphql';
+import { Arg, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { RoomType } from '../../entities/catalog/room-type.entity.js';
 import { Services, type OperationServices } from '../context.js';
 import { money } from '../../schema/common/money.js';
-import { RoomOffer } from '../../schema/stays/inventory.types.js';
+import { NightlyPrice, RoomOffer } from '../../schema/stays/inventory.types.js';
 import { LocalDateScalar } from '../../schema/common/scalars.js';
 
-@Resolver()
+@Resolver(() => RoomOffer)
 export class SearchResolver {
   @Query(() => [RoomOffer], {
     description:
@@ -18,11 +19,16 @@ export class SearchResolver {
     @Services() s: OperationServices,
   ): Promise<RoomOffer[]> {
     const offers = await s.search.search({ hotelId, checkIn, checkOut, rooms });
-    return offers.map((offer) => ({
-      roomType: offer.roomType,
-      available: offer.available,
-      nights: offer.nights.map((night) => ({ date: night.date, price: money(night.priceMinor, offer.currency) })),
-      total: money(offer.totalMinor, offer.currency),
-    }));
+    return offers.map((offer) => ({ offer, available: offer.available, total: money(offer.totalMinor, offer.currency) }));
+  }
+
+  @FieldResolver(() => RoomType)
+  roomType(@Root() { offer }: RoomOffer, @Services() s: OperationServices): RoomType {
+    return s.search.roomTypeOf(offer.roomType);
+  }
+
+  @FieldResolver(() => [NightlyPrice])
+  nights(@Root() { offer }: RoomOffer): NightlyPrice[] {
+    return offer.nights.map((night) => ({ date: night.date, price: money(night.priceMinor, offer.currency) }));
   }
 }

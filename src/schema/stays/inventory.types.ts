@@ -1,5 +1,5 @@
 import { Field, InputType, Int, ID, ObjectType } from 'type-graphql';
-import { RoomType } from '../../entities/catalog/room-type.entity.js';
+import type { Offer } from '../../services/stays/search.service.js';
 import type { InventoryDay as InventoryDayValue } from '../../services/stays/inventory-day.js';
 import type { DateRange, SetInventoryData, SetPricingRulesData, SetRatesData } from '../../services/stays/inventory.service.js';
 import { money, Money } from '../common/money.js';
@@ -58,16 +58,17 @@ export class NightlyPrice {
   price!: Money;
 }
 
+/**
+ * One offer of a search. `roomType` and `nights` are resolved from `offer` only when
+ * asked for (SearchResolver): most searches ask for neither, and an entity per room
+ * type and a Money per night were a good part of a search's CPU.
+ */
 @ObjectType()
 export class RoomOffer {
-  @Field(() => RoomType)
-  roomType!: RoomType;
+  offer!: Offer;
 
   @Field(() => Int, { description: 'The least availability over the nights of the stay.' })
   available!: number;
-
-  @Field(() => [NightlyPrice])
-  nights!: NightlyPrice[];
 
   @Field(() => Money, {
     description:

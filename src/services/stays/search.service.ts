@@ -8,24 +8,22 @@ import type { StayCache } from './stay-cache.js';
 import type { HotelStays, RoomTypeRow } from './stays.store.js';
 import { assertNotPast, validateStayShape, type Stay } from './stay.validation.js';
 
+/** An offer of one room type: its row as stored (`roomTypeOf` makes it an entity). */
 export interface Offer {
-  roomType: RoomType;
+  roomType: RoomTypeRow;
   available: number;
   nights: { date: string; priceMinor: number }[];
   totalMinor: number;
   currency: string;
 }
 
-/** An offer of one room type, before it is given its entity. */
-export type OfferOf<T> = Omit<Offer, 'roomType'> & { roomType: T };
-
 /**
  * The offers of a hotel for a stay, from what is stored: the room types (in id order)
  * that can take every night for the rooms asked, priced night by night. Pure, so the
  * benchmark's bare-pg ceiling computes exactly this too.
  */
-export function offersOf(stored: HotelStays, stay: Stay): OfferOf<RoomTypeRow>[] {
-  const offers: OfferOf<RoomTypeRow>[] = [];
+export function offersOf(stored: HotelStays, stay: Stay): Offer[] {
+  const offers: Offer[] = [];
   for (const row of stored.roomTypes) {
     const days = daysOf(stored.ranges.get(row.id)!, stay.nights, stored.hotel.currency);
     if (days.some((day) => day.rateMinor === null || day.available < stay.rooms)) continue;
@@ -64,10 +62,11 @@ export class SearchService {
       found = { hotel: stored.hotel, offers: offersOf(stored, stay) };
     }
     assertNotPast(stay, found.hotel.timezone);
-    return found.offers.map((offer) => ({
-      ...offer,
-      // The row as the ORM would have loaded it, without another read.
-      roomType: this.em.map(RoomType, { ...offer.roomType, hotel: this.em.getReference(Hotel, offer.roomType.hotel) }),
-    }));
+    return found.offers;
+  }
+
+  /** An offer's room type as the ORM would have loaded it, without another read. */
+  roomTypeOf(row: RoomTypeRow): RoomType {
+    return this.em.map(RoomType, { ...row, hotel: this.em.getReference(Hotel, row.hotel) });
   }
 }

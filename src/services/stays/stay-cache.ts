@@ -3,7 +3,7 @@ import type { CatalogEvent } from '../catalog/catalog-events.js';
 import { parseAmount } from '../common/money.js';
 import type { AvailabilityEvent } from './availability.js';
 import { daysOf } from './inventory-day.js';
-import type { OfferOf } from './search.service.js';
+import type { Offer } from './search.service.js';
 import type { Stay } from './stay.validation.js';
 import { readHotelStays, type HotelStays, type RoomTypeRow, type StayHotel } from './stays.store.js';
 
@@ -70,7 +70,7 @@ export interface StayCacheStats {
 /** What a search answers from the cache: the hotel and its offers (room types as stored). */
 export interface CachedStays {
   hotel: StayHotel;
-  offers: OfferOf<RoomTypeRow>[];
+  offers: Offer[];
 }
 
 const dayNumber = (date: string) => Date.UTC(+date.slice(0, 4), +date.slice(5, 7) - 1, +date.slice(8, 10)) / DAY_MS;
@@ -127,7 +127,7 @@ export class StayCache implements StayViews {
     // Most recently searched last: eviction takes from the front.
     this.hotels.delete(hotelId);
     this.hotels.set(hotelId, entry);
-    const offers: OfferOf<RoomTypeRow>[] = [];
+    const offers: Offer[] = [];
     const count = entry.roomTypes.length;
     for (let i = 0; i < count; i++) {
       let available = Infinity;
