@@ -140,7 +140,7 @@ export async function startApp({ config, logger, orm: givenOrm, booking, venues 
   // One ORM context per operation, HTTP and WebSocket alike.
   const contextFor = (caller: Caller): GraphQLContext => ({
     caller,
-    services: operationServices(orm.em.fork(), deps),
+    services: operationServices(orm.em, deps),
   });
 
   const authenticate = createAuthenticator(config.auth, logger);
@@ -217,6 +217,7 @@ export async function startApp({ config, logger, orm: givenOrm, booking, venues 
     clientAddress,
     context: contextFor,
     verifyOrigin: (origin) => originAllowed(config.corsOrigins, origin),
+    callerOf: ({ caller }) => (caller.principal ? `sub:${caller.principal.sub}` : 'anonymous'),
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -30,24 +30,77 @@ export interface ServerDeps {
   stayCache: StayCache;
 }
 
-/** The composition root of one operation: its services, over its own ORM context (`em`, a fork). */
-export function operationServices(em: EntityManager, { booking, feed, venues, seatFeed, stayCache }: ServerDeps): OperationServices {
-  const inventory = new InventoryService(em, stayCache);
-  return {
-    inventory,
-    catalog: new CatalogService(em, inventory, stayCache),
-    search: new SearchService(em, stayCache),
-    saga: new ReserveSaga(em, booking),
-    reservations: new ReservationService(em, booking),
-    live: new LiveService(em, feed),
-    venueCatalog: new VenueCatalogService(em, venues),
-    seatMap: new SeatMapService(em, venues),
-    holds: new HoldService(em, venues),
-    checkout: new CheckoutService(em, booking, venues),
-    bookings: new BookingService(em, booking, venues),
-    seatsLive: new SeatLiveService(em, venues, seatFeed),
-    exhibitions: new ExhibitionService(em, venues),
-    restaurants: new RestaurantService(em, venues),
-    offeringsLive: new OfferingLiveService(em, venues, seatFeed),
-  };
+/**
+ * The composition root of one operation: its services, over its own ORM context (a fork
+ * of `root`). Each service, and the fork, is made when the operation first asks for it:
+ * a search answered from the cache needs neither, and a subscription keeps its context
+ * (and whatever it made) for as long as it lives.
+ */
+export function operationServices(root: EntityManager, deps: ServerDeps): OperationServices {
+  return new LazyServices(root, deps);
+}
+
+class LazyServices implements OperationServices {
+  private forked?: EntityManager;
+  private readonly made = new Map<keyof OperationServices, unknown>();
+
+  constructor(
+    private readonly root: EntityManager,
+    private readonly deps: ServerDeps,
+  ) {}
+
+  private readonly em = (): EntityManager => (this.forked ??= this.root.fork());
+
+  private service<K extends keyof OperationServices>(name: K, make: () => OperationServices[K]): OperationServices[K] {
+    let service = this.made.get(name) as OperationServices[K] | undefined;
+    if (!service) this.made.set(name, (service = make()));
+    return service;
+  }
+
+  get inventory() {
+    return this.service('inventory', () => new InventoryService(this.em(), this.deps.stayCache));
+  }
+  get catalog() {
+    return this.service('catalog', () => new CatalogService(this.em(), this.inventory, this.deps.stayCache));
+  }
+  get search() {
+    return this.service('search', () => new SearchService(this.em, this.deps.stayCache));
+  }
+  get saga() {
+    return this.service('saga', () => new ReserveSaga(this.em(), this.deps.booking));
+  }
+  get reservations() {
+    return this.service('reservations', () => new ReservationService(this.em(), this.deps.booking));
+  }
+  /** Forks of its own for the checks at subscribe, not kept: a subscription keeps its context for its lifetime. */
+  get live() {
+    return this.service('live', () => new LiveService(() => this.root.fork(), this.deps.feed));
+  }
+  get venueCatalog() {
+    return this.service('venueCatalog', () => new VenueCatalogService(this.em(), this.deps.venues));
+  }
+  get seatMap() {
+    return this.service('seatMap', () => new SeatMapService(this.em(), this.deps.venues));
+  }
+  get holds() {
+    return this.service('holds', () => new HoldService(this.em(), this.deps.venues));
+  }
+  get checkout() {
+    return this.service('checkout', () => new CheckoutService(this.em(), this.deps.booking, this.deps.venues));
+  }
+  get bookings() {
+    return this.service('bookings', () => new BookingService(this.em(), this.deps.booking, this.deps.venues));
+  }
+  get seatsLive() {
+    return this.service('seatsLive', () => new SeatLiveService(this.em(), this.deps.venues, this.deps.seatFeed));
+  }
+  get exhibitions() {
+    return this.service('exhibitions', () => new ExhibitionService(this.em(), this.deps.venues));
+  }
+  get restaurants() {
+    return this.service('restaurants', () => new RestaurantService(this.em(), this.deps.venues));
+  }
+  get offeringsLive() {
+    return this.service('offeringsLive', () => new OfferingLiveService(this.em(), this.deps.venues, this.deps.seatFeed));
+  }
 }

@@ -4,6 +4,7 @@ import {
   GraphQLError,
   specifiedRules,
   validate,
+  type DocumentNode,
   type ExecutionArgs,
   type GraphQLFormattedError,
   type GraphQLSchema,
@@ -18,6 +19,7 @@ import { refusedInput } from '../limits/limit-errors.js';
 import type { QueryGuard } from '../limits/query-limits.js';
 import { callerKey, chargesOf, type RateLimits } from '../limits/rate-limits.js';
 import type { Logger } from '../logger.js';
+import { createSharedSubscribe } from './shared-subscribe.js';
 
 export const MAX_SUBSCRIPTIONS_PER_SOCKET = 100;
 /** A socket that has not sent connection_init by then is closed (4408). */
@@ -31,10 +33,15 @@ interface SocketState {
   subscriptions: Set<string>;
 }
 
+/** What a socket keeps for its lifetime: not the upgrade request (headers, parser and all), only the client's address. */
 interface Extra {
   socket: WebSocket;
-  request: IncomingMessage;
+  clientAddress: string;
 }
+
+/** Valid documents kept by their text (a page's subscribers all send the same), at most this many, each at most this long. */
+const MAX_KEPT_DOCUMENTS = 1_000;
+const MAX_KEPT_DOCUMENT_LENGTH = 10_000;
 
 export interface WebSocketOptions<TContext> {
   server: Server;
@@ -49,6 +56,8 @@ export interface WebSocketOptions<TContext> {
   clientAddress: (req: IncomingMessage) => string;
   /** Whether a handshake's Origin header may open a socket (refused: HTTP 403, no socket). */
   verifyOrigin?: (origin: string | undefined) => boolean;
+  /** Who an operation's context speaks for: subscribers who are the same caller share executions of one event. */
+  callerOf: (context: TContext) => string;
   logger: Logger;
 }
 
@@ -82,18 +91,36 @@ export function attachWebSocketServer<TContext extends object>(options: WebSocke
   const states = new WeakMap<object, SocketState>();
   const stateOf = (extra: Extra): SocketState => {
     let state = states.get(extra);
-    if (!state) states.set(extra, (state = { subscriptions: new Set(), clientAddress: options.clientAddress(extra.request) }));
+    if (!state) states.set(extra, (state = { subscriptions: new Set(), clientAddress: extra.clientAddress }));
     return state;
   };
   const format = (errors: readonly GraphQLError[]) => errors.map((error) => options.formatError(error.toJSON(), error));
   const rules = [...specifiedRules, ...options.guard.validationRules];
 
-  /** The checks of an HTTP request, for one subscribe message: its ExecutionArgs, or the errors to answer. */
-  const prepare = async (state: SocketState, payload: SubscribePayload): Promise<ExecutionArgs | GraphQLError[]> => {
-    const document = options.guard.parse(payload.query);
+  /**
+   * A subscribe message's document, parsed and validated (both depend on its text alone):
+   * the same text gets the same document object, which its subscribers then share the
+   * execution of (shared-subscribe.ts) and which costs its memory once.
+   */
+  const documents = new Map<string, DocumentNode>();
+  const documentOf = (query: string): DocumentNode | GraphQLError[] => {
+    const kept = documents.get(query);
+    if (kept) return kept;
+    const document = options.guard.parse(query);
     if (document instanceof GraphQLError) return [asClientError(document, 'GRAPHQL_PARSE_FAILED')];
     const invalid = validate(options.schema, document, rules);
     if (invalid.length > 0) return invalid.map((error) => asClientError(error, 'GRAPHQL_VALIDATION_FAILED'));
+    if (query.length <= MAX_KEPT_DOCUMENT_LENGTH) {
+      if (documents.size >= MAX_KEPT_DOCUMENTS) documents.delete(documents.keys().next().value!);
+      documents.set(query, document);
+    }
+    return document;
+  };
+
+  /** The checks of an HTTP request, for one subscribe message: its ExecutionArgs, or the errors to answer. */
+  const prepare = async (state: SocketState, payload: SubscribePayload): Promise<ExecutionArgs | GraphQLError[]> => {
+    const document = documentOf(payload.query);
+    if (Array.isArray(document)) return document;
     const operation = getOperationAST(document, payload.operationName);
     if (!operation) {
       return [refusedInput('The document must have exactly one operation, or operationName must name one', { field: 'operationName' })];
@@ -115,6 +142,7 @@ export function attachWebSocketServer<TContext extends object>(options: WebSocke
 
   const server = makeServer<Record<string, unknown> | undefined, Extra>({
     schema: options.schema,
+    subscribe: createSharedSubscribe(options.callerOf),
     connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
     onConnect: async (ctx) => {
       const authorization = ctx.connectionParams?.authorization;
@@ -182,7 +210,7 @@ export function attachWebSocketServer<TContext extends object>(options: WebSocke
             }
           }),
       },
-      { socket, request },
+      { socket, clientAddress: options.clientAddress(request) },
     );
     socket.once('close', (code, reason) => {
       clearInterval(keepAlive);

@@ -21,14 +21,16 @@ export interface AvailabilityFeed {
 /** Live availability is public: anyone may watch a hotel, once its ids and dates check out. */
 export class LiveService {
   constructor(
-    private readonly em: EntityManager,
+    /** An ORM context for the checks, made per subscription and dropped after them (a subscription lives long). */
+    private readonly fork: () => EntityManager,
     private readonly feed: AvailabilityFeed,
   ) {}
 
   async availability(filter: AvailabilityFilter): Promise<AsyncIterableIterator<AvailabilityEvent>> {
-    const hotel = await findOrNotFound(this.em, Hotel, filter.hotelId);
+    const em = this.fork();
+    const hotel = await findOrNotFound(em, Hotel, filter.hotelId);
     if (filter.roomTypeId != null) {
-      const roomType = await findOrNotFound(this.em, RoomType, filter.roomTypeId);
+      const roomType = await findOrNotFound(em, RoomType, filter.roomTypeId);
       if (roomType.hotel.id !== hotel.id) throw notFound('RoomType', filter.roomTypeId);
     }
     for (const field of ['from', 'to'] as const) {

@@ -48,7 +48,8 @@ export function offersOf(stored: HotelStays, stay: Stay): Offer[] {
  */
 export class SearchService {
   constructor(
-    private readonly em: EntityManager,
+    /** The operation's ORM context, made on first use: a search answered from the cache needs none. */
+    private readonly em: () => EntityManager,
     private readonly cache: StayCache,
   ) {}
 
@@ -57,7 +58,7 @@ export class SearchService {
     const stay = validateStayShape(input);
     let found = this.cache.lookup(input.hotelId, stay);
     if (!found) {
-      const stored = await this.cache.load(this.em, input.hotelId, stay);
+      const stored = await this.cache.load(this.em(), input.hotelId, stay);
       if (!stored) throw notFound('Hotel', input.hotelId);
       found = { hotel: stored.hotel, offers: offersOf(stored, stay) };
     }
@@ -67,6 +68,7 @@ export class SearchService {
 
   /** An offer's room type as the ORM would have loaded it, without another read. */
   roomTypeOf(row: RoomTypeRow): RoomType {
-    return this.em.map(RoomType, { ...row, hotel: this.em.getReference(Hotel, row.hotel) });
+    const em = this.em();
+    return em.map(RoomType, { ...row, hotel: em.getReference(Hotel, row.hotel) });
   }
 }
