@@ -51,7 +51,8 @@ async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const name = `reservation_bench_${options.scale.name}`;
+  // A database of this run's own: two benches on one machine must not drop each other's.
+  const name = `reservation_bench_${options.scale.name}_${process.pid}`;
   const databaseUrl = withDatabase(adminUrl, name);
   console.log(`bench: scale ${options.scale.name}, ${options.durationMs / 1000} s per scenario, ${options.connections} clients`);
 
@@ -59,7 +60,12 @@ async function main(): Promise<void> {
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  await admin.query(`drop database if exists "${name}" with (force)`);
+  // Databases of earlier runs that did not get to drop theirs (their process is gone).
+  const earlier = await admin.query<{ datname: string }>(`select datname from pg_database where datname like 'reservation\\_bench\\_%'`);
+  for (const { datname } of earlier.rows) {
+    const pid = /_(\d+)$/.exec(datname)?.[1];
+    if (pid && !existsSync(`/proc/${pid}`)) await admin.query(`drop database if exists "${datname}" with (force)`);
+  }
   await admin.query(`create database "${name}"`);
   execFileSync(process.execPath, ['--import', '@swc-node/register/esm-register', 'src/scripts/migrate.ts'], {
     cwd: root,

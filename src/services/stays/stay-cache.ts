@@ -10,6 +10,8 @@ import { readHotelStays, type HotelStays, type RoomTypeRow, type StayHotel } fro
 /** Nights per cached block: a search loads the blocks its stay touches, for all of the hotel's room types. */
 export const BLOCK_NIGHTS = 16;
 const DAY_MS = 86_400_000;
+/** How many once-searched hotel blocks are remembered (about 100 bytes each). */
+const MAX_ASKED = 200_000;
 
 export interface StayCacheOptions {
   /** At most this many room-type nights are kept (16 bytes each); least recently searched hotels go first. */
@@ -95,6 +97,8 @@ const dateOf = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10
 export class StayCache implements StayViews {
   private readonly hotels = new Map<string, CachedHotel>();
   private readonly pending = new Map<string, Set<PendingLoad>>();
+  /** Hotel blocks searched once and not kept yet, oldest first (bounded: `askedBefore`). */
+  private readonly asked = new Set<string>();
   private nights = 0;
   private enabled: boolean;
   /** Bumped when the cache is emptied, so a read that started before does not fill it. */
@@ -154,14 +158,19 @@ export class StayCache implements StayViews {
   }
 
   /**
-   * Reads the hotel and the whole blocks of the stay from the database (one statement)
-   * and keeps them, unless the cache was emptied or the hotel's catalog changed
-   * meanwhile. Answers what was read, for the search to answer from.
+   * Reads the stay from the database (one statement). The first time a hotel's blocks
+   * are asked for, only the stay's nights are read, as without a cache; when they are
+   * asked for again, the whole blocks are read and kept (unless the cache was emptied or
+   * the hotel's catalog changed meanwhile): only nights searched more than once take
+   * room, and a cold search costs no more than it did. Answers what was read, for the
+   * search to answer from.
    */
   async load(em: EntityManager, hotelId: string, stay: Stay): Promise<HotelStays | undefined> {
     const firstBlock = Math.floor(dayNumber(stay.checkIn) / BLOCK_NIGHTS);
     const endBlock = Math.floor((dayNumber(stay.checkIn) + stay.nights.length - 1) / BLOCK_NIGHTS) + 1;
-    if (!this.enabled) return readHotelStays(em, hotelId, stay.checkIn, stay.checkOut);
+    if (!this.enabled || !this.askedBefore(`${hotelId}:${firstBlock}:${endBlock}`)) {
+      return readHotelStays(em, hotelId, stay.checkIn, stay.checkOut);
+    }
     const from = dateOf(firstBlock * BLOCK_NIGHTS);
     const to = dateOf(endBlock * BLOCK_NIGHTS);
     const load: PendingLoad = { events: [], void: false };
@@ -257,6 +266,14 @@ export class StayCache implements StayViews {
       }
     }
     return problems;
+  }
+
+  /** Whether these blocks missed before (and are now to be kept); remembers them if not. */
+  private askedBefore(blocks: string): boolean {
+    if (this.asked.delete(blocks)) return true;
+    this.asked.add(blocks);
+    if (this.asked.size > MAX_ASKED) this.asked.delete(this.asked.values().next().value!);
+    return false;
   }
 
   private clear(): void {
