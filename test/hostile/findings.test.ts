@@ -72,7 +72,10 @@ describe('1-3: cost, aliases and depth are checked before execution', () => {
     for (const answer of answers) {
       expect(answer.status).toBe(400);
       expectTooComplex(answer);
-      expect(answer.ms).toBeLessThan(500);
+      // Tells "refused by its shape" from "expanded": expanding its 65,534 aliases takes far
+      // longer. Not a speed figure (15 ms here when the machine is idle; README): CI shares
+      // its cores, and 558 ms was seen under load.
+      expect(answer.ms).toBeLessThan(5_000);
     }
     // The document is small: refused by its shape (depth 31, 65,534 aliases once expanded), not its size.
     const limits = answers[0].errors!.map((error) => error.extensions!.limit);
@@ -101,7 +104,8 @@ describe('1-3: cost, aliases and depth are checked before execution', () => {
     const many = `{ ${Array.from({ length: 10_000 }, (_, i) => `h${i}: hotels(first: 100) { edges { node { id } } }`).join(' ')} }`;
     const answer = await post({ query: many });
     expectTooComplex(answer, 'tokens');
-    expect(answer.ms).toBeLessThan(1_000);
+    // As above: refused at the token limit, not parsed whole (35 ms here when idle).
+    expect(answer.ms).toBeLessThan(5_000);
     const fewer = `{ ${Array.from({ length: 31 }, (_, i) => `h${i}: hotels(first: 100) { edges { node { id } } }`).join(' ')} }`;
     expectTooComplex(await post({ query: fewer }), 'aliases');
   });
