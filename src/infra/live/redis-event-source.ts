@@ -9,11 +9,12 @@ const READ_COUNT = 1000;
 
 /**
  * This server's one reader of Redis: it follows the stream and hands the events to
- * this server (its subscribers and its search cache). Reading the stream from the last id seen, rather than
- * listening on pub/sub, means a Redis restart or a dropped connection loses nothing:
- * the reader resumes where it was (a restarted Redis numbers new entries from the
- * current time, past the last id). It tells the server when it stops being able to
- * read, and when it has caught up with the newest entry (at start, and after a failure).
+ * this server (its subscribers and its search cache). Reading the stream from the last
+ * id seen, rather than listening on pub/sub, means a Redis restart or a dropped
+ * connection loses nothing: the reader resumes where it was (a restarted Redis numbers
+ * new entries from the current time, past the last id). It tells the server when it
+ * stops being able to read, and when it has caught up with the newest entry (at start,
+ * and after a failure).
  */
 export class RedisEventSource {
   private readonly client: Redis;
