@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { formatAmount } from '../src/services/common/money.js';
+import { announcedUrl } from './processes.js';
 
 /**
  * The PostGraphile ceiling of `search`: the same read through PostGraphile 4 over a SQL
@@ -76,18 +77,12 @@ export async function startPostgraphile(databaseUrl: string, poolMax: number): P
   };
   let timer: NodeJS.Timeout | undefined;
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let buffered = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString();
-        for (const line of buffered.split('\n')) {
-          if (line.includes('"url"')) resolve(JSON.parse(line).url as string);
-        }
-        buffered = buffered.slice(buffered.lastIndexOf('\n') + 1);
-      });
-      child.once('exit', (code) => reject(new Error(`postgraphile exited with ${code}`)));
-      timer = setTimeout(() => reject(new Error('postgraphile did not listen within 60 s')), 60_000);
-    });
+    const url = await Promise.race([
+      announcedUrl(child, 'postgraphile'),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('postgraphile did not listen within 60 s')), 60_000);
+      }),
+    ]);
     return { url, origin: new URL(url).origin, pid: child.pid!, stop };
   } catch (error) {
     await stop();

@@ -31,17 +31,7 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
   // BENCH_SERVER_LOG=file appends the servers' JSON log lines there.
   const logFile = process.env.BENCH_SERVER_LOG;
   if (logFile) child.stdout!.on('data', (chunk: Buffer) => appendFileSync(logFile, chunk));
-  const url = await new Promise<string>((resolve, reject) => {
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      for (const line of buffered.split('\n')) {
-        if (line.includes('"url"')) resolve(JSON.parse(line).url as string);
-      }
-      buffered = buffered.slice(buffered.lastIndexOf('\n') + 1);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
+  const url = await announcedUrl(child, 'server');
   return {
     url,
     origin: new URL(url).origin,
@@ -54,6 +44,21 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
       await exited;
     },
   };
+}
+
+/** The `url` of the first JSON line on the child's stdout that has one (how the server and PostGraphile say they listen). */
+export function announcedUrl(child: ChildProcess, name: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let buffered = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      for (const line of buffered.split('\n')) {
+        if (line.includes('"url"')) resolve(JSON.parse(line).url as string);
+      }
+      buffered = buffered.slice(buffered.lastIndexOf('\n') + 1);
+    });
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
+  });
 }
 
 /** RSS (MB) and CPU time (s) of a process, from /proc. */
