@@ -98,3 +98,26 @@ export async function isolatedDatabase(admin: Orm): Promise<{ orm: Orm; drop(): 
     },
   };
 }
+
+/**
+ * Two server instances on a database of their own (every relay on a database must
+ * publish where their subscribers listen); without REDIS_URL, one instance as both.
+ * `stop()` stops them and drops the database.
+ */
+export async function instancePair(booking: Config['booking']) {
+  const main = await openTestDatabase(testConfig(), 2);
+  const database = await isolatedDatabase(main);
+  const a = await startTestServer({ booking }, { orm: database.orm });
+  const b = a.config.redisUrl ? await startTestServer({ booking }, { orm: database.orm }) : a;
+  return {
+    a,
+    b,
+    database,
+    stop: async () => {
+      for (const server of new Set([a, b])) await server.app.stop();
+      await database.orm.close();
+      await database.drop();
+      await main.close();
+    },
+  };
+}

@@ -4,8 +4,7 @@ import { addDays } from '../../src/services/common/dates.js';
 import { CANCEL, RESERVE, reserveInput, SET_INVENTORY, SET_RATES, stockedRoomType } from '../helpers/booking.js';
 import { createHotel, createRoomType } from '../helpers/catalog.js';
 import { connect, quiet, until, untilMarker, watch, wsUrl, type Change, type Watcher } from '../helpers/live.js';
-import type { Orm } from '../../src/infra/database.js';
-import { isolatedDatabase, openTestDatabase, startTestServer, testConfig, type TestServer } from '../helpers/server.js';
+import { instancePair, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
  * Live availability through the real graphql-ws client. With REDIS_URL two server
@@ -19,16 +18,11 @@ let admin: string;
 let guest: string;
 const clients: ReturnType<typeof connect>[] = [];
 
-let main: Orm;
-let database: Awaited<ReturnType<typeof isolatedDatabase>>;
+let pair: Awaited<ReturnType<typeof instancePair>>;
 
 beforeAll(async () => {
-  // A database of our own: every relay on a database must publish where our subscribers listen.
-  main = await openTestDatabase(testConfig(), 2);
-  database = await isolatedDatabase(main);
-  const booking = { holdTtlMs: 30_000, paymentTimeoutMs: 200, sweepIntervalMs: 0 };
-  a = await startTestServer({ booking }, { orm: database.orm });
-  b = a.config.redisUrl ? await startTestServer({ booking }, { orm: database.orm }) : a;
+  pair = await instancePair({ holdTtlMs: 30_000, paymentTimeoutMs: 200, sweepIntervalMs: 0 });
+  ({ a, b } = pair);
   instances = a === b ? [a] : [a, b];
   admin = await a.token({ sub: 'admin-live', role: 'admin' });
   guest = await a.token({ sub: 'guest-live', role: 'guest' });
@@ -36,10 +30,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const client of clients) await client.dispose();
-  for (const server of new Set([a, b])) await server.app.stop();
-  await database.orm.close();
-  await database.drop();
-  await main.close();
+  await pair.stop();
 });
 
 function client(server: TestServer, authorization?: string) {

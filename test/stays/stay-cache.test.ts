@@ -1,20 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Orm } from '../../src/infra/database.js';
 import type { AvailabilityEvent } from '../../src/services/stays/availability.js';
 import { addDays } from '../../src/services/common/dates.js';
 import { reserveInput, reserveOk, SEARCH, stockedRoomType } from '../helpers/booking.js';
 import { UPDATE_ROOM_TYPE } from '../helpers/catalog.js';
 import { connect, until, untilMarker, watch } from '../helpers/live.js';
 import { freePort, RedisProcess } from '../helpers/redis-process.js';
-import { isolatedDatabase, openTestDatabase, startTestServer, testConfig, type TestServer } from '../helpers/server.js';
+import { instancePair, isolatedDatabase, startTestServer, testConfig, type TestServer } from '../helpers/server.js';
 
 /**
  * The search's cache of nights (src/services/stays/stay-cache.ts). With REDIS_URL, two
  * instances share a database of their own and Redis: what one books, the other's cache
  * learns from the event stream. Without it, one instance and its in-process relay.
  */
-let main: Orm;
+let pair: Awaited<ReturnType<typeof instancePair>>;
 let database: Awaited<ReturnType<typeof isolatedDatabase>>;
 let a: TestServer;
 let b: TestServer;
@@ -23,11 +22,8 @@ let guest: string;
 const clients: ReturnType<typeof connect>[] = [];
 
 beforeAll(async () => {
-  main = await openTestDatabase(testConfig(), 2);
-  database = await isolatedDatabase(main);
-  const booking = { holdTtlMs: 30_000, paymentTimeoutMs: 2_000, sweepIntervalMs: 0 };
-  a = await startTestServer({ booking }, { orm: database.orm });
-  b = a.config.redisUrl ? await startTestServer({ booking }, { orm: database.orm }) : a;
+  pair = await instancePair({ holdTtlMs: 30_000, paymentTimeoutMs: 2_000, sweepIntervalMs: 0 });
+  ({ a, b, database } = pair);
   admin = await a.token({ sub: 'admin-cache', role: 'admin' });
   guest = await a.token({ sub: 'guest-cache', role: 'guest' });
   // Both caches are on once their stream readers have caught up.
@@ -36,10 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const client of clients) await client.dispose();
-  for (const server of new Set([a, b])) await server.app.stop();
-  await database.orm.close();
-  await database.drop();
-  await main.close();
+  await pair.stop();
 });
 
 interface OfferData {
