@@ -250,7 +250,7 @@ export class StayCache implements StayViews {
         problems.push(`stay cache: hotel ${hotelId} is cached but not in the database`);
         continue;
       }
-      if (JSON.stringify([entry.hotel, entry.roomTypes]) !== JSON.stringify([stored.hotel, stored.roomTypes])) {
+      if (!sameCatalog(entry, stored)) {
         problems.push(`stay cache: hotel ${hotelId}'s catalog differs from the database's`);
         continue;
       }
@@ -309,7 +309,7 @@ export class StayCache implements StayViews {
     }
     let entry = this.hotels.get(hotelId);
     // A catalog read newer (or older) than the cached one: its event is on its way; start over from this read.
-    if (entry && JSON.stringify([entry.hotel, entry.roomTypes]) !== JSON.stringify([stored.hotel, stored.roomTypes])) {
+    if (entry && !sameCatalog(entry, stored)) {
       this.drop(hotelId);
       entry = undefined;
     }
@@ -345,6 +345,11 @@ export class StayCache implements StayViews {
       this.drop(id);
     }
   }
+}
+
+/** Whether the cached hotel and room types are the ones read (fields and versions alike). */
+function sameCatalog(entry: CachedHotel, stored: HotelStays): boolean {
+  return JSON.stringify([entry.hotel, entry.roomTypes]) === JSON.stringify([stored.hotel, stored.roomTypes]);
 }
 
 /** One block's nights as a read of the database (covering them) has them. */
