@@ -79,7 +79,8 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
   // Asked to stop while it was starting: stop now, never report ready.
   if (stopping) return stop(app);
   logger.info({ port: app.port }, 'worker ready');
-  reportReady(app.url);
+  // pino writes asynchronously: flush first, so this line precedes the primary's announcement.
+  logger.flush(() => reportReady(app.url));
 }
 
 main().catch((err: unknown) => {
