@@ -3,10 +3,11 @@ import type { Options } from '@mikro-orm/core';
 import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
 import { Migrator } from '@mikro-orm/migrations';
 import { PgliteDriver } from '@mikro-orm/pglite';
-import { MikroORM, PostgreSqlDriver, type EntityManager } from '@mikro-orm/postgresql';
+import { MikroORM, PostgreSqlDriver, type EntityManager, type PostgreSqlConnection } from '@mikro-orm/postgresql';
 import type { Pool, PoolClient } from 'pg';
 import { migrationsList } from '../../migrations/index.js';
 import { entities } from '../entities/index.js';
+import { usePreparedStatements } from '../services/common/sql.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 
@@ -40,6 +41,9 @@ export function ormOptions(db: DatabaseOptions, logger?: Logger): Options {
     },
     // The schema is owned by migrations: the ORM never creates or alters it by itself.
     ensureDatabase: false,
+    // Stored functions too (the hold's `stays_fresh_pricing`): the entities do not declare
+    // them, so the ORM's schema diff must not count them as extra.
+    schemaGenerator: { ignoreRoutines: true },
     dataloader: true,
     // MikroORM 7 batches updates of versioned entities as a SELECT of the versions
     // followed by an UPDATE without them: two transactions can both pass the check.
@@ -91,7 +95,14 @@ export function reclaimDeadClients(pool: Pool, graceMs = 1_000): void {
 
 export async function openDatabase(db: DatabaseOptions, logger?: Logger): Promise<Orm> {
   // PGlite's ORM class differs in type only; both speak the PostgreSQL platform.
-  return (await MikroORM.init(ormOptions(db, logger) as never)) as Orm;
+  const orm = (await MikroORM.init(ormOptions(db, logger) as never)) as Orm;
+  if (db.databaseUrl) {
+    // The stores' statements outside transactions run as prepared statements on the ORM's own pool.
+    const connection = orm.em.getConnection('write');
+    const pool = (await (connection as PostgreSqlConnection).getNativeClient()) as Pool;
+    usePreparedStatements(connection, (name, { text, values }) => pool.query(name ? { name, text, values } : { text, values }));
+  }
+  return orm;
 }
 
 /** Applies pending migrations; returns the names applied. */
