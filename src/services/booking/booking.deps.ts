@@ -11,24 +11,17 @@ export interface BookingSettings {
   paymentTimeoutMs: number;
   idempotency: IdempotencySettings;
   /**
-   * Optimistic attempts at holding the nights before falling back to row locks in date
-   * order. One: a conflict means the nights are hot, and more optimistic rounds on a hot
-   * row mostly lose again (bench/RESULTS.md).
+   * Attempts at the hold statement when it meets a deadlock or a lock timeout (it waits
+   * for row locks, so contention alone does not fail it); after them the client gets BUSY.
    */
-  optimisticAttempts: number;
-  /** All attempts, optimistic and locking; after them the client gets BUSY. */
   maxAttempts: number;
-  /** How long a locking attempt waits for a row before it counts as a failed attempt. */
-  lockTimeoutMs: number;
 }
 
 export const DEFAULT_BOOKING_SETTINGS: BookingSettings = {
   holdTtlMs: 15 * 60_000,
   paymentTimeoutMs: 10_000,
   idempotency: { leaseMs: 5_000, waitMs: 15_000, retentionMs: 25 * 3_600_000 },
-  optimisticAttempts: 1,
   maxAttempts: 8,
-  lockTimeoutMs: 5_000,
 };
 
 /** The saga's steps, in order; tests stop the flow after any of them to simulate a crash. */

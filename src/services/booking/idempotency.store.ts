@@ -33,26 +33,52 @@ const ofKey = (scope: KeyScope) =>
     ? sql`principal = ${scope.principal} and operation = ${scope.operation} and key = ${scope.key}`
     : sql`principal = ${scope.principal} and operation = ${scope.operation} and key = ${scope.key} and claim_id = ${scope.claim}::uuid`;
 
+/** A new claim of a key: its scope with the claim's fence, the request's hash, and the lease and retention it starts with. */
+export interface NewClaim {
+  scope: KeyScope & { claim: string };
+  requestHash: string;
+  now: Date;
+  leaseUntil: Date;
+  expiresAt: Date;
+}
+
+/** How a claimed key starts: SQL expressions over the fragment's `from`, for a statement that claims and acts at once. */
+export interface ClaimStart {
+  /** 'running', or 'done' with an outcome already. */
+  state: Sql;
+  reservationId: Sql;
+  errorCode: Sql;
+  errorMessage: Sql;
+}
+
 /**
- * Claims the key for a new request, fenced by `claim.id`: an INSERT only one request
- * can win. Answers whether this one did.
+ * The INSERT that claims a new key, as a fragment: only one request can win it (on
+ * conflict, nothing). `from` is the relation the row is selected from and `start` how the
+ * key starts, over it (the hold claims a key as running with its reservation, or as done
+ * with SOLD_OUT); `when` its condition. Returns the state inserted.
  */
-export async function insertClaim(
-  em: EntityManager,
-  scope: KeyScope,
-  claim: { id: string; requestHash: string; now: Date; leaseUntil: Date; expiresAt: Date },
-): Promise<boolean> {
-  const rows = await query(
-    em,
-    'idempotency.insertClaim',
-    sql`insert into idempotency_key (principal, operation, key, request_hash, state, claim_id, locked_until, created_at, expires_at)
-        values (${scope.principal}, ${scope.operation}, ${scope.key}, ${claim.requestHash}, 'running', ${claim.id}::uuid,
-                ${claim.leaseUntil.toISOString()}::timestamptz, ${claim.now.toISOString()}::timestamptz,
-                ${claim.expiresAt.toISOString()}::timestamptz)
-        on conflict do nothing
-        returning principal`,
-    z.object({ principal: column.text }),
-  );
+export function keyClaimInsert(claim: NewClaim, start: ClaimStart, from: Sql = sql`(select 1) one`, when: Sql = sql`true`): Sql {
+  const { scope } = claim;
+  return sql`insert into idempotency_key (principal, operation, key, request_hash, state, claim_id, reservation_id, error_code,
+                                          error_message, locked_until, created_at, expires_at)
+             select ${scope.principal}, ${scope.operation}, ${scope.key}, ${claim.requestHash}, ${start.state}, ${scope.claim}::uuid,
+                    ${start.reservationId}, ${start.errorCode}, ${start.errorMessage}, ${claim.leaseUntil.toISOString()}::timestamptz,
+                    ${claim.now.toISOString()}::timestamptz, ${claim.expiresAt.toISOString()}::timestamptz
+               from ${from}
+              where ${when}
+             on conflict do nothing
+             returning state`;
+}
+
+/** A running claim with no outcome yet. */
+const RUNNING: ClaimStart = { state: sql`'running'`, reservationId: sql`null::uuid`, errorCode: sql`null`, errorMessage: sql`null` };
+
+/**
+ * Claims the key for a new request, fenced by `claim.scope.claim`: an INSERT only one
+ * request can win. Answers whether this one did.
+ */
+export async function insertClaim(em: EntityManager, claim: NewClaim): Promise<boolean> {
+  const rows = await query(em, 'idempotency.insertClaim', keyClaimInsert(claim, RUNNING), z.object({ state: column.text }));
   return rows.length === 1;
 }
 
@@ -83,17 +109,6 @@ export async function takeOverLease(
     z.object({ reservation_id: column.uuid.nullable() }),
   );
   return rows.length === 1 ? { reservationId: rows[0].reservation_id } : undefined;
-}
-
-/** Whether `scope`'s claim is still the key's running claim. */
-export async function claimHeld(em: EntityManager, scope: KeyScope): Promise<boolean> {
-  const rows = await query(
-    em,
-    'idempotency.claimHeld',
-    sql`select 1 as held from idempotency_key where ${ofKey(scope)} and state = 'running'`,
-    z.object({ held: column.int }),
-  );
-  return rows.length === 1;
 }
 
 /** Moves a running claim's lease to `leaseUntil` while its request works; false when the claim is no longer this one. */

@@ -13,9 +13,10 @@ import {
   renewLease,
   takeOverLease,
   type KeyScope,
+  type NewClaim,
 } from './idempotency.store.js';
 
-export type { KeyScope };
+export type { KeyScope, NewClaim };
 
 export interface IdempotencySettings {
   /**
@@ -74,20 +75,29 @@ export class IdempotencyKeys {
     private readonly clock: Clock,
   ) {}
 
+  /**
+   * A claim of the key for this request, as of now, not made yet: `begin` makes it, or a
+   * statement that claims the key and does the work at once (the hotel hold) embeds it.
+   */
+  newClaim(scope: KeyScope, hash: string): NewClaim {
+    validateKey(scope.key);
+    const now = this.clock.now();
+    return {
+      scope: { principal: scope.principal, operation: scope.operation, key: scope.key, claim: newId() },
+      requestHash: hash,
+      now,
+      leaseUntil: this.after(now, this.settings.leaseMs),
+      expiresAt: this.after(now, this.settings.retentionMs),
+    };
+  }
+
   async begin(scope: KeyScope, hash: string): Promise<Claim> {
     validateKey(scope.key);
     const deadline = Date.now() + this.settings.waitMs;
     for (let attempt = 0; ; attempt++) {
-      const now = this.clock.now();
-      const claim = newId();
-      const claimed = await insertClaim(this.em, scope, {
-        id: claim,
-        requestHash: hash,
-        now,
-        leaseUntil: this.after(now, this.settings.leaseMs),
-        expiresAt: this.after(now, this.settings.retentionMs),
-      });
-      if (claimed) return { kind: 'owner', scope: { ...scope, claim }, reservationId: null };
+      const fresh = this.newClaim(scope, hash);
+      const claim = fresh.scope.claim;
+      if (await insertClaim(this.em, fresh)) return { kind: 'owner', scope: fresh.scope, reservationId: null };
 
       const row = await readKey(this.em, scope);
       if (row) {

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { ReservationStatus } from '../../entities/booking/reservation.entity.js';
 import type { BookingDeps } from './booking.deps.js';
 import { DomainError, ErrorCode } from '../common/errors.js';
-import { IdempotencyKeys, type KeyScope } from './idempotency.js';
+import { IdempotencyKeys, type KeyScope, type NewClaim } from './idempotency.js';
 import { withDeadline, type ChargeOutcome } from './payments/payment-gateway.js';
 import { refundCharge } from './refunds.js';
 
@@ -65,7 +65,8 @@ const DEFINITIVE = new Set<ErrorCode>([ErrorCode.SOLD_OUT, ErrorCode.HOLD_EXPIRE
 /**
  * The booking saga (ARCHITECTURE.md, "The reservation flow"), for every product:
  *   claim the idempotency key -> hold (a PENDING record) -> charge the gateway
- *   -> CONFIRMED, or REJECTED with the units given back.
+ *   -> CONFIRMED, or REJECTED with the units given back
+ * (the first two in one statement for a new key, when the product can: `claimAndHold`).
  * Each step commits on its own; the gateway call runs outside any transaction. A crash
  * between steps leaves a PENDING record that the sweeper settles by asking the gateway,
  * and a key whose lease (renewed while the saga runs) a retry takes over once it lapses.
@@ -87,22 +88,45 @@ export class PaymentSaga {
    * it to the key it is given (fenced: only while this request's claim is current); a
    * SOLD_OUT or HOLD_EXPIRED from it is remembered under the key, any other failure
    * frees the key for a retry. `paymentToken` null: nothing to charge (a zero total).
+   *
+   * `claimAndHold`, when the product has it, does steps 1 and 2 in one statement for a
+   * key that is new (one commit fewer): it claims the key with the new record, or with
+   * the definitive error it throws; undefined when it did neither (the key was there
+   * already, or the hold has something to say that the separate steps say in their own
+   * order), and the saga then runs the steps one by one. Not with a step hook
+   * (`afterStep`, fault injection): that stops the saga between any two steps, and there
+   * is no step between the claim and the hold of this one.
    */
   async run<T extends Payable>(
     ledger: PaymentLedger<T>,
-    request: { scope: KeyScope; hash: string; paymentToken: string | null; hold: (key: KeyScope) => Promise<T> },
+    request: {
+      scope: KeyScope;
+      hash: string;
+      paymentToken: string | null;
+      hold: (key: KeyScope) => Promise<T>;
+      claimAndHold?: (claim: NewClaim) => Promise<T | undefined>;
+    },
   ): Promise<T> {
+    if (request.claimAndHold && !this.deps.afterStep) {
+      const claim = this.keys.newClaim(request.scope, request.hash);
+      const record = await request.claimAndHold(claim);
+      if (record) return this.leased(claim.scope, () => this.pay(ledger, request, claim.scope, record));
+    }
     const claim = await this.keys.begin(request.scope, request.hash);
     if (claim.kind === 'replay') {
       if (claim.error) throw claim.error;
       return ledger.load(this.em, claim.reservationId!);
     }
-    // From here on every write to the key carries this request's fence (claim.scope).
-    const stopRenewing = this.keys.keepLease(claim.scope, (error) =>
+    return this.leased(claim.scope, () => this.work(ledger, request, claim.scope, claim.reservationId));
+  }
+
+  /** Runs `work` while renewing the lease of the claim `scope` (from here on every write to the key carries its fence). */
+  private async leased<T>(scope: KeyScope, work: () => Promise<T>): Promise<T> {
+    const stopRenewing = this.keys.keepLease(scope, (error) =>
       this.deps.logger.warn({ err: error }, 'could not renew an idempotency key lease; retrying'),
     );
     try {
-      return await this.work(ledger, request, claim.scope, claim.reservationId);
+      return await work();
     } finally {
       stopRenewing();
     }
@@ -131,7 +155,16 @@ export class PaymentSaga {
       }
       await this.step('held', record.id);
     }
+    return this.pay(ledger, request, scope, record);
+  }
 
+  /** Steps 3 and 4, for a PENDING record held under the claim `scope`. */
+  private async pay<T extends Payable>(
+    ledger: PaymentLedger<T>,
+    request: { paymentToken: string | null },
+    scope: KeyScope,
+    record: T,
+  ): Promise<T> {
     const outcome: ChargeOutcome | undefined =
       request.paymentToken === null || record.totalMinor === 0
         ? { status: 'succeeded' }

@@ -6,8 +6,8 @@ import { Reservation } from '../../entities/booking/reservation.entity.js';
 import type { BookingDeps } from './booking.deps.js';
 import type { Caller } from '../common/caller.js';
 import { badInput, DomainError, ErrorCode, notFound } from '../common/errors.js';
-import { requestHash, validateKey, type KeyScope } from './idempotency.js';
-import { createHeldReservation, type HoldRequest } from './hold.js';
+import { requestHash, validateKey, type KeyScope, type NewClaim } from './idempotency.js';
+import { claimAndHold, createHeldReservation, type HoldRequest, type StayRequest } from './hold.js';
 import { PaymentSaga } from './payment-saga.js';
 import { reservationLedger } from './reservation-ledger.js';
 import { validateStayShape } from '../stays/stay.validation.js';
@@ -25,9 +25,9 @@ export interface ReserveData {
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /**
- * Reserving nights: the payment saga (./payment-saga.ts) with the hotel's hold, which
- * bumps the nights' counters optimistically first, then under row locks, and answers
- * BUSY when every attempt met contention.
+ * Reserving nights: the payment saga (./payment-saga.ts) with the hotel's hold, one
+ * statement that locks the nights, prices them and writes the reservation (and, for a
+ * new idempotency key, claims the key too).
  */
 export class ReserveSaga {
   private readonly saga: PaymentSaga;
@@ -58,33 +58,55 @@ export class ReserveSaga {
       guest,
       paymentToken: token,
     });
+    const request = (now: Date): StayRequest => ({
+      roomTypeId: data.roomTypeId,
+      stay,
+      principal: principal.sub,
+      guest,
+      now,
+      holdExpiresAt: new Date(now.getTime() + this.deps.settings.holdTtlMs),
+    });
     return this.saga.run(reservationLedger, {
       scope,
       hash,
       paymentToken: token,
-      hold: (key) => {
-        const now = this.deps.clock.now();
-        return this.hold({
-          roomTypeId: data.roomTypeId,
-          stay,
-          principal: principal.sub,
-          guest,
-          now,
-          holdExpiresAt: new Date(now.getTime() + this.deps.settings.holdTtlMs),
-          key,
-        });
-      },
+      hold: (key) => this.hold({ ...request(this.deps.clock.now()), key }),
+      claimAndHold: (claim) => this.claimAndHold(request(claim.now), claim),
     });
   }
 
-  /** Step 2, retried on conflicts: optimistic first, then row locks in date order; BUSY when all attempts fail. */
+  /**
+   * Steps 1 and 2 at once for a new key (`claimAndHold`); undefined, for the saga to take
+   * the steps one by one, when it did neither, and also when it met a deadlock or a lock
+   * timeout (the separate hold retries those).
+   */
+  private async claimAndHold(request: StayRequest, claim: NewClaim): Promise<Reservation | undefined> {
+    let reservation: Reservation | undefined;
+    try {
+      reservation = await claimAndHold(this.em, request, claim);
+    } catch (error) {
+      if (error instanceof DeadlockException || error instanceof LockWaitTimeoutException) return undefined;
+      throw error;
+    }
+    if (reservation) this.changedHere(reservation, request);
+    return reservation;
+  }
+
+  private changedHere(reservation: Reservation, request: StayRequest): void {
+    this.deps.views?.changedHere(reservation.hotel.id, { from: request.stay.checkIn, to: request.stay.checkOut });
+  }
+
+  /**
+   * Step 2: one statement that waits for the nights' row locks (`createHeldReservation`).
+   * It does not fail for contention; a deadlock or a lock timeout (which the database may
+   * be configured with) is retried with jitter, and BUSY when every attempt met one.
+   */
   private async hold(request: HoldRequest): Promise<Reservation> {
-    const { optimisticAttempts, maxAttempts, lockTimeoutMs } = this.deps.settings;
+    const { maxAttempts } = this.deps.settings;
     for (let attempt = 1; ; attempt++) {
-      const lock = attempt > optimisticAttempts;
       try {
-        const reservation = await createHeldReservation(this.em, request, { lock, lockTimeoutMs });
-        this.deps.views?.changedHere(reservation.hotel.id, { from: request.stay.checkIn, to: request.stay.checkOut });
+        const reservation = await createHeldReservation(this.em, request);
+        this.changedHere(reservation, request);
         return reservation;
       } catch (error) {
         const contended =

@@ -23,9 +23,18 @@ export interface NewOutboxEvent<Payload extends { eventId: string } = { eventId:
  * change and only if it happened.
  */
 export function outboxInsert(hotelId: string, events: readonly NewOutboxEvent[], at: Date, when: Sql = sql`true`): Sql {
+  return outboxInsertJson(hotelId, sql`${JSON.stringify(events)}::jsonb`, at, when);
+}
+
+/**
+ * `outboxInsert` of events given as an SQL expression of a jsonb array of
+ * { topic, payload } objects: for a statement that builds part of a payload from the
+ * rows it writes (the hold's availability event).
+ */
+export function outboxInsertJson(hotelId: string, events: Sql, at: Date, when: Sql = sql`true`): Sql {
   return sql`insert into outbox (event_id, topic, hotel_id, payload, created_at)
              select (e->'payload'->>'eventId')::uuid, e->>'topic', ${hotelId}::uuid, e->'payload', ${at.toISOString()}::timestamptz
-               from jsonb_array_elements(${JSON.stringify(events)}::jsonb) as e
+               from jsonb_array_elements(${events}) as e
               where ${when}`;
 }
 

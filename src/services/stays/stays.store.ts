@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { column, execute, pgArray, query, Sql, sql } from '../common/sql.js';
+import { minorDigits } from '../common/money.js';
 import type { PricingRuleValue } from './pricing.js';
 
 /**
@@ -34,8 +35,6 @@ export interface StayHotel {
 /** What is stored for one room type over [from, to): its inventory rows, base rates and rules. */
 export interface InventoryRange {
   roomTypeId: string;
-  /** Its hotel, when read `withHotel`. */
-  hotel?: StayHotel;
   inventory: Map<string, InventoryRow>;
   rates: Map<string, number>;
   rules: PricingRuleValue[];
@@ -80,9 +79,76 @@ export async function touchInventory(tx: EntityManager, range: { roomTypeId: str
   );
 }
 
-/** How long the caller's transaction waits for a row lock before it fails (and counts as contention). */
-export async function setLockTimeout(tx: EntityManager, ms: number): Promise<void> {
-  await execute(tx, 'stays.setLockTimeout', new Sql(`set local lock_timeout = ${Math.floor(ms)}`, []));
+/** A room type's hotel (undefined: no such room type), for the hold to check its stay against before its statement. */
+export async function readRoomTypeHotel(em: EntityManager, roomTypeId: string): Promise<StayHotel | undefined> {
+  const rows = await query(
+    em,
+    'stays.readRoomTypeHotel',
+    sql`select h.id, h.timezone, h.currency from room_type rt join hotel h on h.id = rt.hotel_id where rt.id = ${roomTypeId}::uuid`,
+    z.object({ id: column.uuid, timezone: column.text, currency: column.text }),
+  );
+  return rows[0];
+}
+
+/**
+ * A room type's base rates over [from, to) and its pricing rules, read with a snapshot
+ * taken when `after` has been evaluated (the function `stays_fresh_pricing`, see its
+ * migration for why): a fragment for a FROM clause, with columns kind ('rate' or
+ * 'rule'), date, amount_minor, min_occupancy_percent, adjustment_percent. A statement
+ * that locked a stay's inventory rows passes an expression of its locked rows as
+ * `after`, and so prices from the rates and rules in force once it held the locks.
+ */
+export function freshPricing(roomTypeId: string, from: string, to: string, after: Sql): Sql {
+  return sql`stays_fresh_pricing(${roomTypeId}::uuid, ${from}::date, ${to}::date, (${after})::bigint)`;
+}
+
+/**
+ * `nightlyRate` (./pricing.ts) in SQL, for a statement that prices from rows it locked:
+ * the base rate `base` (bigint, minor units) adjusted by the rule of `rules` (a relation
+ * with min_occupancy_percent and adjustment_percent) with the highest
+ * min_occupancy_percent such that min_occupancy_percent * total <= 100 * reserved (when
+ * total is 0, only a rule of 0), rounded half-up; the base rate when no rule applies.
+ * Integer arithmetic (numeric for the division), as `nightlyRate` does; the pricing test
+ * compares the two on many occupancies and rules.
+ */
+export function nightlyRateSql(base: Sql, reserved: Sql, total: Sql, rules: Sql): Sql {
+  return sql`coalesce((select floor(((${base})::bigint * (100 + r.adjustment_percent) + 50)::numeric / 100)::bigint
+                         from ${rules} r
+                        where case when (${total}) > 0
+                                   then r.min_occupancy_percent::bigint * (${total}) <= 100::bigint * (${reserved})
+                                   else r.min_occupancy_percent = 0 end
+                        order by r.min_occupancy_percent desc
+                        limit 1), (${base})::bigint)`;
+}
+
+/**
+ * An amount in minor units as the contract's Money in JSON ({ amount, currency }, the
+ * amount as `formatAmount` writes it), or JSON null for null: for events built in SQL.
+ */
+export function moneyJsonSql(minor: Sql, currency: string): Sql {
+  const digits = minorDigits(currency);
+  const amount =
+    digits === 0
+      ? sql`(${minor})::text`
+      : sql`case when (${minor}) < 0 then '-' else '' end || (abs(${minor}) / ${10 ** digits}::bigint)::text || '.'
+              || lpad((abs(${minor}) % ${10 ** digits}::bigint)::text, ${digits}::int, '0')`;
+  return sql`case when (${minor}) is null then 'null'::jsonb
+                  else jsonb_build_object('amount', ${amount}, 'currency', ${currency}::text) end`;
+}
+
+/**
+ * The `days` of an availability event (`availabilityEvent`, ./availability.ts) as a jsonb
+ * array in date order, built in SQL from `rows`: a relation with date (date), version,
+ * total, reserved, sell_limit, and base_minor and rate_minor (null: no rate) in minor
+ * units of `currency`. The same JSON as the TypeScript builds from `inventoryDays`.
+ */
+export function availabilityDaysSql(rows: Sql, currency: string): Sql {
+  return sql`select coalesce(jsonb_agg(jsonb_build_object(
+                'date', d.date::text, 'version', d.version, 'total', d.total, 'reserved', d.reserved,
+                'sellLimit', d.sell_limit, 'available', greatest(0, d.sell_limit - d.reserved),
+                'baseRate', ${moneyJsonSql(sql`d.base_minor`, currency)}, 'rate', ${moneyJsonSql(sql`d.rate_minor`, currency)}
+              ) order by d.date), '[]'::jsonb)
+               from ${rows} d`;
 }
 
 /** The columns of a `room_type_inventory` row as the store selects them (`date` as text). */
@@ -161,40 +227,21 @@ export interface RoomTypeRow {
 /**
  * The stored numbers of these room types over [from, to): inventory rows with their
  * versions (in date order), base rates and pricing rules. One statement, so one round
- * trip for a search of a whole hotel or for a hold. Every id asked for is in the
- * answer, empty if nothing is stored.
- *
- * `withHotel` (the hold, which knows only the room type) also reads each room type's
- * hotel; a room type that does not exist then has none. With `lock` (one room type, in
- * a transaction) the inventory rows are taken under the inventory lock first and read
- * as locked.
+ * trip for a search of a whole hotel. Every id asked for is in the answer, empty if
+ * nothing is stored.
  *
  * A UNION ALL of plain rows: PostgreSQL plans every statement (the ORM inlines values),
  * and this shape plans and runs in about half the time of one row of JSON aggregates
- * per room type (pgbench, same data); the hotel join costs as much again, so only the
- * hold asks for it.
+ * per room type (pgbench, same data).
  */
 export async function readInventory(
   em: EntityManager,
   roomTypeIds: readonly string[],
   from: string,
   to: string,
-  options: { lock?: boolean; withHotel?: boolean } = {},
 ): Promise<Map<string, InventoryRange>> {
-  if (options.lock && roomTypeIds.length !== 1) throw new Error('readInventory locks one room type at a time');
   const ids = sql`any(${pgArray(roomTypeIds)}::uuid[])`;
-  // FOR UPDATE waits for and returns the newest version of each row, which a plain read
-  // in the same statement would not see: read the locked rows themselves.
-  const locked = options.lock
-    ? sql`with locked as materialized (${inventoryLock({ roomTypeId: roomTypeIds[0], from, to })}) `
-    : sql``;
-  const hotel = options.withHotel
-    ? sql`union all
-          select 'hotel', rt.id, null, null, null, null, null, null, null, null, h.id, h.timezone, h.currency, null, null, null
-            from room_type rt join hotel h on h.id = rt.hotel_id where rt.id = ${ids}`
-    : sql``;
-  const name = `stays.readInventory${options.lock ? '.locked' : ''}${options.withHotel ? '.withHotel' : ''}`;
-  const rows = await query(em, name, sql`${locked}${stayRows(ids, options.lock ? sql`locked` : sql`room_type_inventory`, from, to)} ${hotel} order by date`, stayRow);
+  const rows = await query(em, 'stays.readInventory', sql`${stayRows(ids, sql`room_type_inventory`, from, to)} order by date`, stayRow);
   return rangesOf(roomTypeIds, rows).ranges;
 }
 
@@ -276,7 +323,6 @@ function rangesOf(roomTypeIds: readonly string[] | undefined, rows: z.infer<type
       rangeOf(row.room_type_id).rules.push({ minOccupancyPercent: row.min_occupancy_percent, adjustmentPercent: row.adjustment_percent });
     } else if (row.kind === 'hotel') {
       hotel = { id: row.hotel_id, timezone: row.timezone, currency: row.currency };
-      if (row.room_type_id) rangeOf(row.room_type_id).hotel = hotel;
     } else {
       rangeOf(row.room_type_id);
       roomTypes.push({
