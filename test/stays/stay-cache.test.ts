@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { AvailabilityEvent } from '../../src/services/stays/availability.js';
 import { addDays } from '../../src/services/common/dates.js';
+import { EVENT_STREAM } from '../../src/infra/live/sinks.js';
 import { reserveInput, reserveOk, SEARCH, stockedRoomType } from '../helpers/booking.js';
 import { UPDATE_ROOM_TYPE } from '../helpers/catalog.js';
 import { connect, until, untilMarker, watch } from '../helpers/live.js';
@@ -242,6 +244,43 @@ if (testConfig().redisUrl) {
       } finally {
         await c.app.stop();
         await d.app.stop();
+        await redis.stop();
+      }
+    });
+
+    it('starts afresh when entries it had not read were trimmed from the stream', async () => {
+      const redis = new RedisProcess(await freePort());
+      await redis.start();
+      const raw = new Redis(redis.url);
+      const c = await startTestServer({ booking: { holdTtlMs: 30_000, paymentTimeoutMs: 2_000, sweepIntervalMs: 0 }, redisUrl: redis.url }, { orm: database.orm });
+      try {
+        await until(() => c.app.stayCache.stats().enabled, 10_000, 'the cache to start');
+        const { hotel, from } = await stockedRoomType(c.client, admin, { total: 5, nights: 2 });
+        expect((await c.app.auditStayCache()).violations).toEqual([]);
+        /** 1,500 entries of a topic no server reads, added at once; then trimmed to the newest `keep`. */
+        const flood = async (keep?: number) => {
+          const multi = raw.multi();
+          for (let i = 0; i < 1_500; i++) multi.xadd(EVENT_STREAM, '*', 'eventId', randomUUID(), 'topic', 'test-filler', 'payload', '{}');
+          if (keep !== undefined) multi.xtrim(EVENT_STREAM, 'MAXLEN', keep);
+          await multi.exec();
+          // Returns once C has read the newest entry.
+          expect((await c.app.auditStayCache()).violations).toEqual([]);
+        };
+
+        await cached(c, hotel.id, from, addDays(from, 1));
+        await flood();
+        // Read in full batches, none lost: the hotel stays cached.
+        expect(c.app.stayCache.stats().hotels).toBe(1);
+
+        // Trimmed to more than a read takes (as MAXLEN trimming always leaves), but the oldest 300 unread entries are gone.
+        await flood(1_200);
+        expect(c.app.stayCache.stats()).toMatchObject({ enabled: true, hotels: 0 });
+        // The next search reads the database.
+        expect(await counted(c, () => search(c, hotel.id, from, addDays(from, 1)))).toMatchObject({ hits: 0, misses: 1 });
+        expect((await c.app.auditStayCache()).violations).toEqual([]);
+      } finally {
+        await c.app.stop();
+        raw.disconnect();
         await redis.stop();
       }
     });

@@ -47,9 +47,7 @@ export class RedisEventSource {
 
   /** Whether this reader has delivered the stream entry `id` (or a later one). */
   hasRead(id: string): boolean {
-    const [ms, seq] = id.split('-').map(Number);
-    const [lastMs, lastSeq] = this.lastId.split('-').map(Number);
-    return lastMs > ms || (lastMs === ms && lastSeq >= seq);
+    return !isAfter(id, this.lastId);
   }
 
   async stop(): Promise<void> {
@@ -62,7 +60,8 @@ export class RedisEventSource {
     await this.client.connect().catch(() => undefined);
     while (this.running) {
       try {
-        const batches = await this.client.xread('COUNT', READ_COUNT, 'BLOCK', 1000, 'STREAMS', EVENT_STREAM, this.lastId);
+        const from = this.lastId;
+        const batches = await this.client.xread('COUNT', READ_COUNT, 'BLOCK', 1000, 'STREAMS', EVENT_STREAM, from);
         if (this.failing) this.logger.info('reading events from Redis again');
         this.failing = false;
         let read = 0;
@@ -72,6 +71,11 @@ export class RedisEventSource {
             this.deliver(fields);
             read++;
           }
+        }
+        if (read === READ_COUNT && (await this.trimmedAfter(from))) {
+          this.logger.warn({ after: from }, 'events were trimmed from the stream before this server read them: its search cache starts afresh');
+          this.caughtUp = false;
+          this.events.streamLost();
         }
         if (read < READ_COUNT && !this.caughtUp) {
           this.caughtUp = true;
@@ -91,6 +95,22 @@ export class RedisEventSource {
     }
   }
 
+  /**
+   * Whether entries after `id` may be gone from the stream (trimmed by the relays' MAXLEN
+   * before this server read them): trimming removes the oldest entries, so that is when
+   * `id` itself is gone, the stream's first entry being newer. Asked only after a full read:
+   * trimming keeps the newest 100,000 entries, so if an entry after `id` is gone, every
+   * entry kept is after `id` and a read from `id` fills its count. `id` trimmed just after
+   * this server read it, with nothing after it lost, also answers true: this server is
+   * then 100,000 entries behind, and a cache that starts afresh is only slower, never wrong.
+   */
+  private async trimmedAfter(id: string): Promise<boolean> {
+    const info = (await this.client.xinfo('STREAM', EVENT_STREAM)) as unknown[];
+    const at = info.indexOf('first-entry');
+    const first = at < 0 ? null : (info[at + 1] as [string, string[]] | null);
+    return first !== null && isAfter(first[0], id);
+  }
+
   private deliver(fields: string[]): void {
     const entry: Record<string, string> = {};
     for (let i = 0; i + 1 < fields.length; i += 2) entry[fields[i]] = fields[i + 1];
@@ -101,4 +121,11 @@ export class RedisEventSource {
       this.logger.error({ err, eventId: entry.eventId }, 'dropped an unreadable event');
     }
   }
+}
+
+/** Whether stream id `a` comes after `b` (ids are `<ms>-<seq>`). */
+function isAfter(a: string, b: string): boolean {
+  const [ms, seq] = a.split('-').map(Number);
+  const [otherMs, otherSeq] = b.split('-').map(Number);
+  return ms > otherMs || (ms === otherMs && seq > otherSeq);
 }
