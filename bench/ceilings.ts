@@ -108,7 +108,7 @@ export async function rawReserve(
  * The search ceiling: the same read as searchAvailability with nothing else, a bare
  * node:http handler in this process over plain `pg` (as many connections as the
  * server's pool) that runs the server's very statement (hotelStaysStatement, with bind
- * parameters) and the server's pure offer computation (offersOf), and answers the
+ * parameters, prepared) and the server's pure offer computation (offersOf), and answers the
  * fields the bench asks for. No GraphQL, no ORM, no validation beyond the stay's shape,
  * no auth, no rate budget.
  */
@@ -116,7 +116,9 @@ export async function bareSearchServer(databaseUrl: string, connections: number)
   const pool = new pg.Pool({ connectionString: databaseUrl, max: connections });
   const search = async (variables: { h: string; in: string; out: string }) => {
     const stay = validateStayShape({ checkIn: variables.in, checkOut: variables.out });
-    const stored = hotelStaysOf((await pool.query(toPg(hotelStaysStatement(variables.h, stay.checkIn, stay.checkOut)))).rows);
+    // Prepared, as the server runs it: PostgreSQL keeps the plan per connection.
+    const statement = { name: 'bench.search', ...toPg(hotelStaysStatement(variables.h, stay.checkIn, stay.checkOut)) };
+    const stored = hotelStaysOf((await pool.query(statement)).rows);
     const offers = stored ? offersOf(stored, stay) : [];
     return offers.map((offer) => ({ available: offer.available, total: { amount: formatAmount(offer.totalMinor, offer.currency) } }));
   };
