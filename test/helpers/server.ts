@@ -83,11 +83,18 @@ export async function startTestServer(
  * what other test files, running at the same time, do to the shared database.
  * `drop()` removes it; close its ORM first.
  */
-export async function isolatedDatabase(admin: Orm): Promise<{ orm: Orm; drop(): Promise<void> }> {
+export async function isolatedDatabase(
+  admin: Orm,
+  /** PostgreSQL settings for every session on it (`alter database ... set`), e.g. { lock_timeout: '100ms' }. */
+  settings: Record<string, string> = {},
+): Promise<{ orm: Orm; drop(): Promise<void> }> {
   const config = testConfig();
   if (!config.databaseUrl) return { orm: await openTestDatabase(config), drop: async () => undefined };
   const name = `rs_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   await admin.em.getConnection().execute(`create database "${name}"`);
+  for (const [setting, value] of Object.entries(settings)) {
+    await admin.em.getConnection().execute(`alter database "${name}" set ${setting} = '${value}'`);
+  }
   const url = new URL(config.databaseUrl);
   url.pathname = `/${name}`;
   const orm = await openTestDatabase({ ...config, databaseUrl: url.toString() }, 10);

@@ -1,11 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { DeadlockException, LockWaitTimeoutException, OptimisticLockError } from '@mikro-orm/core';
+import { OptimisticLockError } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { isId } from '../../entities/id.js';
 import { Reservation } from '../../entities/booking/reservation.entity.js';
 import type { BookingDeps } from './booking.deps.js';
 import type { Caller } from '../common/caller.js';
 import { badInput, DomainError, ErrorCode, notFound } from '../common/errors.js';
+import { isLockContention } from '../common/sql.js';
 import { requestHash, validateKey, type KeyScope, type NewClaim } from './idempotency.js';
 import { claimAndHold, createHeldReservation, type HoldRequest, type StayRequest } from './hold.js';
 import { PaymentSaga } from './payment-saga.js';
@@ -85,7 +86,7 @@ export class ReserveSaga {
     try {
       reservation = await claimAndHold(this.em, request, claim);
     } catch (error) {
-      if (error instanceof DeadlockException || error instanceof LockWaitTimeoutException) return undefined;
+      if (isLockContention(error)) return undefined;
       throw error;
     }
     if (reservation) this.changedHere(reservation, request);
@@ -109,10 +110,7 @@ export class ReserveSaga {
         this.changedHere(reservation, request);
         return reservation;
       } catch (error) {
-        const contended =
-          error instanceof OptimisticLockError ||
-          error instanceof DeadlockException ||
-          error instanceof LockWaitTimeoutException;
+        const contended = error instanceof OptimisticLockError || isLockContention(error);
         if (!contended) throw error;
         if (attempt >= maxAttempts) {
           throw new DomainError(ErrorCode.BUSY, 'Too many bookings for these nights at once: retry with the same idempotency key');

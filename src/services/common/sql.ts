@@ -1,3 +1,4 @@
+import { DeadlockException, DriverException, LockWaitTimeoutException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 
@@ -135,3 +136,16 @@ export const column = {
   timestamp: z.union([z.date(), z.string()]).transform((value) => new Date(value)),
   boolean: z.boolean(),
 };
+
+/**
+ * Whether a statement failed for row-lock contention, which a retry may get past: a
+ * deadlock or serialization failure, or PostgreSQL's `lock_timeout` (SQLSTATE 55P03,
+ * lock_not_available, which MikroORM's converter leaves a plain DriverException).
+ */
+export function isLockContention(error: unknown): boolean {
+  return (
+    error instanceof DeadlockException ||
+    error instanceof LockWaitTimeoutException ||
+    (error instanceof DriverException && (error as { code?: unknown }).code === '55P03')
+  );
+}
