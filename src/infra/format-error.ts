@@ -2,6 +2,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { OptimisticLockError } from '@mikro-orm/core';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { DomainError, ErrorCode } from '../services/common/errors.js';
+import { isLockContention } from '../services/common/sql.js';
 import { tokenLimitError } from './limits/query-limits.js';
 import type { Logger } from './logger.js';
 import { OUTAGE_RETRY_AFTER_SECONDS, OutageLog, outageOf } from './outage.js';
@@ -22,7 +23,8 @@ const CLIENT_ERROR_CODES = new Set([
  * strings); malformed requests are BAD_USER_INPUT; an unknown persisted-query hash is
  * PERSISTED_QUERY_NOT_FOUND, as Apollo clients expect; a database or Redis that is
  * unreachable or restarting is BUSY with retryAfterSeconds (logged once per outage
- * episode, see OutageLog); everything else is INTERNAL_SERVER_ERROR, logged here with
+ * episode, see OutageLog), and so is a statement that lost to row-lock contention (a
+ * deadlock, or the database's lock_timeout); everything else is INTERNAL_SERVER_ERROR, logged here with
  * its cause and shown with no stack, SQL or message.
  */
 export function createFormatError(logger: Logger, outages: OutageLog = new OutageLog(logger)) {
@@ -58,6 +60,14 @@ export function createFormatError(logger: Logger, outages: OutageLog = new Outag
       return { message: formatted.message, ...where, extensions: { code: ErrorCode.BAD_USER_INPUT } };
     }
 
+    if (isLockContention(original)) {
+      // A deadlock, or the database's lock_timeout: the records were busy, nothing was written.
+      return {
+        message: 'The records this changes are busy: retry shortly (with the same idempotency key)',
+        ...where,
+        extensions: { code: ErrorCode.BUSY, retryAfterSeconds: 1 },
+      };
+    }
     const dependency = outageOf(original);
     if (dependency) {
       outages.failure(dependency, original);

@@ -2,17 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { addDays } from '../../src/services/common/dates.js';
 import { touchInventory } from '../../src/services/stays/stays.store.js';
-import { invariantViolations, RESERVE, reserveInput, reserveOk, stockedRoomType } from '../helpers/booking.js';
+import { invariantViolations, RESERVE, reserveInput, reserveOk, SET_RATES, stockedRoomType } from '../helpers/booking.js';
 import { errorCode } from '../helpers/graphql.js';
-import { reservedCounts } from '../helpers/inventory.js';
+import { amounts, readInventory, reservedCounts } from '../helpers/inventory.js';
 import type { Orm } from '../../src/infra/database.js';
 import { isolatedDatabase, openTestDatabase, startTestServer, testConfig, type TestServer } from '../helpers/server.js';
 
 /**
  * The hold waits for its nights' row locks as long as PostgreSQL lets it; an operator
  * bounds the wait with `lock_timeout` (README, "Operations"). A hold that times out is
- * retried with jitter, then answered BUSY, which the idempotency key does not remember.
- * Row locks need concurrent connections: PostgreSQL only.
+ * retried with jitter, then answered BUSY, which the idempotency key does not remember;
+ * any other statement that times out on a lock is answered BUSY too. Row locks need
+ * concurrent connections: PostgreSQL only.
  */
 const describeOnPostgres = process.env.DATABASE_URL ? describe : describe.skip;
 
@@ -33,6 +34,9 @@ describeOnPostgres('a hold that cannot get its nights within lock_timeout', () =
     admin = await server.token({ sub: 'admin-lock-timeout', role: 'admin' });
     guest = await server.token({ sub: `guest-lock-timeout-${randomUUID()}`, role: 'guest' });
   });
+
+  const amountsOf = async (roomTypeId: string, from: string, to: string) =>
+    amounts(await readInventory(server.client, roomTypeId, from, to), 'baseRate');
 
   afterAll(async () => {
     await server.stop();
@@ -56,5 +60,20 @@ describeOnPostgres('a hold that cannot get its nights within lock_timeout', () =
     expect(booked.status).toBe('CONFIRMED');
     expect(await reservedCounts(server.client, roomType.id, from, to)).toEqual([1, 1]);
     expect(await invariantViolations(server.orm, [hotel.id])).toEqual([]);
+  });
+
+  it('answers a staff change that cannot get the nights in time BUSY, and it applies once they are free', async () => {
+    const { roomType, from } = await stockedRoomType(server.client, admin, { total: 5, nights: 2 });
+    const to = addDays(from, 2);
+    const input = { roomTypeId: roomType.id, from, to, amount: '120.00' };
+    await server.orm.em.fork().transactional(async (tx) => {
+      await touchInventory(tx, { roomTypeId: roomType.id, from, to });
+      const refused = await server.client.request(SET_RATES, { input }, admin);
+      expect(errorCode(refused)).toBe('BUSY');
+      expect(refused.errors![0].extensions).toMatchObject({ retryAfterSeconds: 1 });
+    });
+    expect(await amountsOf(roomType.id, from, to)).toEqual(['100.00', '100.00']);
+    await server.client.ok(SET_RATES, { input }, admin);
+    expect(await amountsOf(roomType.id, from, to)).toEqual(['120.00', '120.00']);
   });
 });
