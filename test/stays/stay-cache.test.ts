@@ -257,9 +257,10 @@ if (testConfig().redisUrl) {
         await until(() => c.app.stayCache.stats().enabled, 10_000, 'the cache to start');
         const { hotel, from } = await stockedRoomType(c.client, admin, { total: 5, nights: 2 });
         expect((await c.app.auditStayCache()).violations).toEqual([]);
-        /** 1,500 entries of a topic no server reads, added at once; then trimmed to the newest `keep`. */
-        const flood = async (keep?: number) => {
+        /** 1,500 entries of a topic no server reads, added at once (to a new stream when `fresh`); then trimmed to the newest `keep`. */
+        const flood = async ({ fresh = false, keep }: { fresh?: boolean; keep?: number }) => {
           const multi = raw.multi();
+          if (fresh) multi.del(EVENT_STREAM);
           for (let i = 0; i < 1_500; i++) multi.xadd(EVENT_STREAM, '*', 'eventId', randomUUID(), 'topic', 'test-filler', 'payload', '{}');
           if (keep !== undefined) multi.xtrim(EVENT_STREAM, 'MAXLEN', keep);
           await multi.exec();
@@ -268,12 +269,16 @@ if (testConfig().redisUrl) {
         };
 
         await cached(c, hotel.id, from, addDays(from, 1));
-        await flood();
+        expect(c.app.stayCache.stats().hotels).toBe(1);
+        // C has read every entry: a new stream, whose first entry is past the last one C read, loses it nothing.
+        await flood({ fresh: true });
         // Read in full batches, none lost: the hotel stays cached.
+        expect(c.app.stayCache.stats().hotels).toBe(1);
+        await flood({});
         expect(c.app.stayCache.stats().hotels).toBe(1);
 
         // Trimmed to more than a read takes (as MAXLEN trimming always leaves), but the oldest 300 unread entries are gone.
-        await flood(1_200);
+        await flood({ keep: 1_200 });
         expect(c.app.stayCache.stats()).toMatchObject({ enabled: true, hotels: 0 });
         // The next search reads the database.
         expect(await counted(c, () => search(c, hotel.id, from, addDays(from, 1)))).toMatchObject({ hits: 0, misses: 1 });

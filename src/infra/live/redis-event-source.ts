@@ -106,9 +106,15 @@ export class RedisEventSource {
    */
   private async trimmedAfter(id: string): Promise<boolean> {
     const info = (await this.client.xinfo('STREAM', EVENT_STREAM)) as unknown[];
-    const at = info.indexOf('first-entry');
-    const first = at < 0 ? null : (info[at + 1] as [string, string[]] | null);
-    return first !== null && isAfter(first[0], id);
+    const field = (name: string) => {
+      const at = info.indexOf(name);
+      return at < 0 ? undefined : info[at + 1];
+    };
+    // Redis 7 counts every entry ever added: as many as the stream holds, none was trimmed
+    // (this server may have started reading before the stream's first entry).
+    if (field('entries-added') !== undefined && field('entries-added') === field('length')) return false;
+    const first = field('first-entry') as [string, string[]] | null | undefined;
+    return Boolean(first) && isAfter(first![0], id);
   }
 
   private deliver(fields: string[]): void {
