@@ -24,8 +24,8 @@ const CLIENT_ERROR_CODES = new Set([
  * PERSISTED_QUERY_NOT_FOUND, as Apollo clients expect; a database or Redis that is
  * unreachable or restarting is BUSY with retryAfterSeconds (logged once per outage
  * episode, see OutageLog), and so is a statement that lost to row-lock contention (a
- * deadlock, or the database's lock_timeout); everything else is INTERNAL_SERVER_ERROR, logged here with
- * its cause and shown with no stack, SQL or message.
+ * deadlock, or the database's lock_timeout); everything else is INTERNAL_SERVER_ERROR,
+ * logged here with its cause and shown with no stack, SQL or message.
  */
 export function createFormatError(logger: Logger, outages: OutageLog = new OutageLog(logger)) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {

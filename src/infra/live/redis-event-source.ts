@@ -112,7 +112,8 @@ export class RedisEventSource {
     };
     // Redis 7 counts every entry ever added: as many as the stream holds, none was trimmed
     // (this server may have started reading before the stream's first entry).
-    if (field('entries-added') !== undefined && field('entries-added') === field('length')) return false;
+    const added = field('entries-added');
+    if (added !== undefined && added === field('length')) return false;
     const first = field('first-entry') as [string, string[]] | null | undefined;
     return Boolean(first) && isAfter(first![0], id);
   }

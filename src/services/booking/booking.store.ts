@@ -8,6 +8,7 @@ import {
   freshPricing,
   inventoryLock,
   nightlyRateSql,
+  roomTypeHotelSql,
   type StayHotel,
 } from '../stays/stays.store.js';
 import { keyClaimInsert, keyFence, keyLink, keyOutcome, type KeyScope, type NewClaim } from './idempotency.store.js';
@@ -168,7 +169,7 @@ export async function holdStay(em: EntityManager, hold: StayHold): Promise<HoldO
     em,
     'booking.holdStay',
     sql`with hotel as materialized (
-          select h.id, h.timezone, h.currency from room_type rt join hotel h on h.id = rt.hotel_id where rt.id = ${r.roomTypeId}::uuid
+          ${roomTypeHotelSql(r.roomTypeId)}
         ), locked as materialized (
           ${inventoryLock({ roomTypeId: r.roomTypeId, from: r.checkIn, to: r.checkOut })}
         ), ${fence}pricing as materialized (

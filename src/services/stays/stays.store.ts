@@ -79,12 +79,17 @@ export async function touchInventory(tx: EntityManager, range: { roomTypeId: str
   );
 }
 
+/** The room type's hotel as a query (columns id, timezone, currency; no row: no such room type). */
+export function roomTypeHotelSql(roomTypeId: string): Sql {
+  return sql`select h.id, h.timezone, h.currency from room_type rt join hotel h on h.id = rt.hotel_id where rt.id = ${roomTypeId}::uuid`;
+}
+
 /** A room type's hotel (undefined: no such room type), for the hold to check its stay against before its statement. */
 export async function readRoomTypeHotel(em: EntityManager, roomTypeId: string): Promise<StayHotel | undefined> {
   const rows = await query(
     em,
     'stays.readRoomTypeHotel',
-    sql`select h.id, h.timezone, h.currency from room_type rt join hotel h on h.id = rt.hotel_id where rt.id = ${roomTypeId}::uuid`,
+    roomTypeHotelSql(roomTypeId),
     z.object({ id: column.uuid, timezone: column.text, currency: column.text }),
   );
   return rows[0];
