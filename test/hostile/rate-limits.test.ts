@@ -1,7 +1,10 @@
-import { chargesOf } from '../../src/infra/limits/rate-limits.js';
-import { parse, type OperationDefinitionNode } from 'graphql';
+import { callerKey, chargesOf, RateLimits, type Budget } from '../../src/infra/limits/rate-limits.js';
+import { createLogger } from '../../src/infra/logger.js';
+import { createRedis } from '../../src/infra/redis.js';
+import { parse, type GraphQLError, type OperationDefinitionNode } from 'graphql';
+import type { DomainError } from '../../src/services/common/errors.js';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { RateLimitsConfig } from '../../src/infra/config.js';
@@ -185,5 +188,73 @@ describe('with Redis', () => {
     for (const server of [one, two, one, two]) expect((await post(server, READ, { token })).code).toBeUndefined();
     expect((await post(two, READ, { token })).code).toBe('RATE_LIMITED');
     expect((await post(one, READ, { token })).code).toBe('RATE_LIMITED');
+  });
+});
+
+describe('with Redis, in grants', () => {
+  const redisUrl = testConfig().redisUrl;
+  const logger = createLogger('silent');
+  const reads = new Map<Budget, number>([['reads', 1]]);
+  const codeOf = (error: GraphQLError | undefined) => (error?.originalError as DomainError | undefined)?.code;
+
+  /** Two instances' budgets (their own clients) over one counter, and how many round trips each made. */
+  async function twoInstances(points: number, windowSeconds = 60) {
+    const config = { ...testConfig().rateLimits, reads: points, windowSeconds, keyPrefix: `rl-grant-${randomUUID()}` };
+    const instances = [0, 1].map(() => {
+      const redis = createRedis(redisUrl!, logger);
+      const trips = { count: 0 };
+      const limits = new RateLimits(config, redis, logger);
+      const grant = (redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>).rateLimitGrant;
+      jest.spyOn(redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>, 'rateLimitGrant').mockImplementation(
+        function (this: unknown, ...args: unknown[]) {
+          trips.count++;
+          return grant.apply(this, args);
+        },
+      );
+      return { redis, limits, trips };
+    });
+    await Promise.all(instances.map(({ redis }) => until(async () => redis.status === 'ready', 5_000, 'redis')));
+    return instances;
+  }
+
+  (redisUrl ? it : it.skip)('never lets a caller past its budget across instances, and spends it in far fewer round trips', async () => {
+    const instances = await twoInstances(1_000);
+    try {
+      const key = callerKey({ principal: { sub: `flood-${randomUUID()}`, role: 'guest' } } as never, '127.0.0.1');
+      // 1,500 reads at once, alternating instances: every one either spent or refused.
+      const answers = await Promise.all(
+        Array.from({ length: 1_500 }, (_, i) => instances[i % 2].limits.consume(key, reads)),
+      );
+      const accepted = answers.filter((answer) => answer === undefined).length;
+      // Never past the budget; short of it by at most what the other instance still holds (5% = 50).
+      expect(accepted).toBeLessThanOrEqual(1_000);
+      expect(accepted).toBeGreaterThanOrEqual(950);
+      expect(answers.filter((answer) => answer !== undefined).every((error) => codeOf(error) === 'RATE_LIMITED')).toBe(true);
+      const trips = instances[0].trips.count + instances[1].trips.count;
+      expect(trips).toBeLessThan(accepted / 10);
+      // Over budget, an instance refuses from memory: a flood costs no more round trips.
+      for (const { limits } of instances) expect(await limits.consume(key, reads)).toBeDefined();
+      expect(instances[0].trips.count + instances[1].trips.count).toBeLessThanOrEqual(trips + 2);
+    } finally {
+      for (const { redis } of instances) redis.disconnect();
+    }
+  });
+
+  (redisUrl ? it : it.skip)('grants an occasional caller one point at a time, and a new window gives the budget back', async () => {
+    const instances = await twoInstances(100, 1);
+    try {
+      const key = `sub:occasional-${randomUUID()}`;
+      expect(await instances[0].limits.consume(key, reads)).toBeUndefined();
+      // One point asked for, one counted in Redis: another instance still sees 99 left.
+      const other = await Promise.all(Array.from({ length: 99 }, () => instances[1].limits.consume(key, reads)));
+      expect(other.filter((answer) => answer === undefined).length).toBe(99);
+      const refused = await instances[1].limits.consume(key, reads);
+      expect(codeOf(refused)).toBe('RATE_LIMITED');
+      expect((refused?.originalError as DomainError).details?.retryAfterSeconds).toBe(1);
+      // The window (1 s) ends: the budget is back.
+      await until(async () => (await instances[0].limits.consume(key, reads)) === undefined, 5_000, 'a new window');
+    } finally {
+      for (const { redis } of instances) redis.disconnect();
+    }
   });
 });
