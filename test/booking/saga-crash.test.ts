@@ -33,6 +33,10 @@ const clock = new ManualClock();
 /** A second instance: holds of 1 s, leases of 200 ms, and a crash after `crashAfter` when set. */
 let crashy: TestServer;
 let crashAfter: SagaStep | undefined;
+/** A third instance like `crashy`, whose hold claims a new key in the same statement (the path production takes). */
+let fusedCrashy: TestServer;
+/** The steps the crashing instances' hooks were called after, by instance. */
+const stepsSeen = new Map<string, SagaStep[]>();
 let admin: string;
 let guest: string;
 
@@ -41,29 +45,34 @@ const sweepIn = (ms: number, hotelId: string) => server.app.sweeper.runOnce(cloc
 
 beforeAll(async () => {
   server = await startTestServer({ booking: { holdTtlMs: HOLD_MS, paymentTimeoutMs: 200, sweepIntervalMs: 0 } }, { booking: { clock } });
-  crashy = await startSibling(server, {
-    clock,
-    settings: { holdTtlMs: 1_000, idempotency: { ...DEFAULT_BOOKING_SETTINGS.idempotency, leaseMs: LEASE_MS } },
-    afterStep: (step) => {
-      if (step === crashAfter) throw new Error(`simulated crash after ${step}`);
-    },
-  });
+  const crashing = (name: string, claimWithHold: boolean) =>
+    startSibling(server, {
+      clock,
+      settings: { holdTtlMs: 1_000, idempotency: { ...DEFAULT_BOOKING_SETTINGS.idempotency, leaseMs: LEASE_MS }, claimWithHold },
+      afterStep: (step) => {
+        stepsSeen.set(name, [...(stepsSeen.get(name) ?? []), step]);
+        if (step === crashAfter) throw new Error(`simulated crash after ${step}`);
+      },
+    });
+  crashy = await crashing('step by step', false);
+  fusedCrashy = await crashing('claim and hold in one statement', true);
   admin = await server.token({ sub: 'admin-saga', role: 'admin' });
   guest = await server.token({ sub: 'guest-saga', role: 'guest' });
 });
 
 afterAll(async () => {
+  await fusedCrashy.stop();
   await crashy.stop();
   await server.stop();
 });
 
 /** Books on the crashing instance, which dies after `step`; then the sweeper runs a minute later. */
-async function crashAt(step: SagaStep) {
+async function crashAt(step: SagaStep, instance: TestServer = crashy) {
   const { hotel, roomType, from, to } = await stockedRoomType(server.client, admin, { total: 5, nights: 3 });
   const input = reserveInput(roomType.id, from, addDays(from, 2));
   crashAfter = step;
   try {
-    const answer = await crashy.client.request(RESERVE, { input }, guest);
+    const answer = await instance.client.request(RESERVE, { input }, guest);
     expect(errorCode(answer)).toBe('INTERNAL_SERVER_ERROR');
   } finally {
     crashAfter = undefined;
@@ -93,36 +102,47 @@ describe('a crash after a saga step ends consistent', () => {
     expect(await invariantViolations(server.orm, [hotel.id])).toEqual([]);
   });
 
-  it('after held: the hold expires, its nights are released and no money is taken', async () => {
-    const { roomType, reservations, nights } = await crashAt('held');
-    expect(reservations.map((r) => r.status)).toEqual(['EXPIRED']);
-    expect(await chargesOf(server.orm, roomType.id)).toEqual([]);
-    expect(await nights()).toEqual([0, 0, 0]);
-  });
+  describe.each([
+    ['step by step', () => crashy],
+    ['claim and hold in one statement', () => fusedCrashy],
+  ])('%s', (name, instance) => {
+    it('after held: the hold expires, its nights are released and no money is taken', async () => {
+      const { roomType, reservations, nights } = await crashAt('held', instance());
+      expect(reservations.map((r) => r.status)).toEqual(['EXPIRED']);
+      expect(await chargesOf(server.orm, roomType.id)).toEqual([]);
+      expect(await nights()).toEqual([0, 0, 0]);
+    });
 
-  it('after charged: the sweeper finds the payment and confirms, charged exactly once', async () => {
-    const { roomType, reservations, nights } = await crashAt('charged');
-    expect(reservations.map((r) => r.status)).toEqual(['CONFIRMED']);
-    const charges = await chargesOf(server.orm, roomType.id);
-    expect(charges.map((c) => [c.reservationId, c.status, c.refunded])).toEqual([
-      [reservations[0].id, 'succeeded', 0],
-    ]);
-    expect(await nights()).toEqual([1, 1, 0]);
-  });
+    it('after charged: the sweeper finds the payment and confirms, charged exactly once', async () => {
+      const { roomType, reservations, nights } = await crashAt('charged', instance());
+      expect(reservations.map((r) => r.status)).toEqual(['CONFIRMED']);
+      const charges = await chargesOf(server.orm, roomType.id);
+      expect(charges.map((c) => [c.reservationId, c.status, c.refunded])).toEqual([
+        [reservations[0].id, 'succeeded', 0],
+      ]);
+      expect(await nights()).toEqual([1, 1, 0]);
+    });
 
-  it('after finalized: CONFIRMED, and a retry with the key returns it without a second charge', async () => {
-    const { hotel, roomType, input, reservations, nights } = await crashAt('finalized');
-    expect(reservations.map((r) => r.status)).toEqual(['CONFIRMED']);
+    it('after finalized: CONFIRMED, and a retry with the key returns it without a second charge', async () => {
+      const { hotel, roomType, input, reservations, nights } = await crashAt('finalized', instance());
+      expect(reservations.map((r) => r.status)).toEqual(['CONFIRMED']);
 
-    clock.advance(LEASE_MS + 1); // the crashed request's lease has run out
-    const retry = await server.client.request(RESERVE, { input }, guest);
-    expect(errorCode(retry)).toBeUndefined();
-    expect(retry.data!.reserve).toMatchObject({ id: reservations[0].id, status: 'CONFIRMED' });
-    expect((await chargesOf(server.orm, roomType.id)).map((c) => [c.reservationId, c.status])).toEqual([
-      [reservations[0].id, 'succeeded'],
-    ]);
-    expect(await nights()).toEqual([1, 1, 0]);
-    expect(await invariantViolations(server.orm, [hotel.id])).toEqual([]);
+      clock.advance(LEASE_MS + 1); // the crashed request's lease has run out
+      const retry = await server.client.request(RESERVE, { input }, guest);
+      expect(errorCode(retry)).toBeUndefined();
+      expect(retry.data!.reserve).toMatchObject({ id: reservations[0].id, status: 'CONFIRMED' });
+      expect((await chargesOf(server.orm, roomType.id)).map((c) => [c.reservationId, c.status])).toEqual([
+        [reservations[0].id, 'succeeded'],
+      ]);
+      expect(await nights()).toEqual([1, 1, 0]);
+      expect(await invariantViolations(server.orm, [hotel.id])).toEqual([]);
+    });
+
+    it('stops where asked: the one-statement path has no point between claim and hold', () => {
+      const steps = stepsSeen.get(name)!;
+      expect(steps.includes('claimed')).toBe(name === 'step by step');
+      expect(steps).toEqual(expect.arrayContaining(['held', 'charged', 'finalized']));
+    });
   });
 });
 

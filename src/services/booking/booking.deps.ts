@@ -15,6 +15,12 @@ export interface BookingSettings {
    * for row locks, so contention alone does not fail it); after them the client gets BUSY.
    */
   maxAttempts: number;
+  /**
+   * Claim a new idempotency key in the hold's own statement (one commit fewer). Unset:
+   * yes, except with a step hook (`afterStep`), which then stops the saga between the
+   * claim and the hold as well; crash tests set it to stop the one-statement path.
+   */
+  claimWithHold?: boolean;
 }
 
 export const DEFAULT_BOOKING_SETTINGS: BookingSettings = {

@@ -93,9 +93,9 @@ export class PaymentSaga {
    * key that is new (one commit fewer): it claims the key with the new record, or with
    * the definitive error it throws; undefined when it did neither (the key was there
    * already, or the hold has something to say that the separate steps say in their own
-   * order), and the saga then runs the steps one by one. Not with a step hook
-   * (`afterStep`, fault injection): that stops the saga between any two steps, and there
-   * is no step between the claim and the hold of this one.
+   * order), and the saga then runs the steps one by one. With a step hook (`afterStep`,
+   * fault injection) only when `settings.claimWithHold` asks for it: the hook is then
+   * called after `held` but never after `claimed`, which this path has no point between.
    */
   async run<T extends Payable>(
     ledger: PaymentLedger<T>,
@@ -107,10 +107,15 @@ export class PaymentSaga {
       claimAndHold?: (claim: NewClaim) => Promise<T | undefined>;
     },
   ): Promise<T> {
-    if (request.claimAndHold && !this.deps.afterStep) {
+    if (request.claimAndHold && (this.deps.settings.claimWithHold ?? !this.deps.afterStep)) {
       const claim = this.keys.newClaim(request.scope, request.hash);
       const record = await request.claimAndHold(claim);
-      if (record) return this.leased(claim.scope, () => this.pay(ledger, request, claim.scope, record));
+      if (record) {
+        return this.leased(claim.scope, async () => {
+          await this.step('held', record.id);
+          return this.pay(ledger, request, claim.scope, record);
+        });
+      }
     }
     const claim = await this.keys.begin(request.scope, request.hash);
     if (claim.kind === 'replay') {
