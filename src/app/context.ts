@@ -33,8 +33,9 @@ export interface ServerDeps {
 /**
  * The composition root of one operation: its services, over its own ORM context (a fork
  * of `root`). Each service, and the fork, is made when the operation first asks for it:
- * a search answered from the cache needs neither, and a subscription keeps its context
- * (and whatever it made) for as long as it lives.
+ * a search reads through `root` (one statement, no entity) and needs a fork only to show
+ * room types, and a subscription keeps its context (and whatever it made) for as long as
+ * it lives.
  */
 export function operationServices(root: EntityManager, deps: ServerDeps): OperationServices {
   return new LazyServices(root, deps);
@@ -64,7 +65,7 @@ class LazyServices implements OperationServices {
     return this.service('catalog', () => new CatalogService(this.em(), this.inventory, this.deps.stayCache));
   }
   get search() {
-    return this.service('search', () => new SearchService(this.em, this.deps.stayCache));
+    return this.service('search', () => new SearchService(this.em, this.deps.stayCache, this.root));
   }
   get saga() {
     return this.service('saga', () => new ReserveSaga(this.em(), this.deps.booking));

@@ -48,9 +48,11 @@ export function offersOf(stored: HotelStays, stay: Stay): Offer[] {
  */
 export class SearchService {
   constructor(
-    /** The operation's ORM context, made on first use: a search answered from the cache needs none. */
+    /** The operation's ORM context, made on first use: only an answer that shows room types needs one. */
     private readonly em: () => EntityManager,
     private readonly cache: StayCache,
+    /** Runs the search's read: one statement outside any transaction, which loads no entity. */
+    private readonly reader: EntityManager,
   ) {}
 
   async search(input: { hotelId: string; checkIn: string; checkOut: string; rooms?: number | null }): Promise<Offer[]> {
@@ -58,7 +60,7 @@ export class SearchService {
     const stay = validateStayShape(input);
     let found = this.cache.lookup(input.hotelId, stay);
     if (!found) {
-      const stored = await this.cache.load(this.em(), input.hotelId, stay);
+      const stored = await this.cache.load(this.reader, input.hotelId, stay);
       if (!stored) throw notFound('Hotel', input.hotelId);
       found = { hotel: stored.hotel, offers: offersOf(stored, stay) };
     }
