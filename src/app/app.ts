@@ -10,6 +10,7 @@ import { databaseOptions, migrate, openDatabase, type Orm } from '../infra/datab
 import { createFormatError } from '../infra/format-error.js';
 import { limitsPlugin } from '../infra/limits/apollo-plugin.js';
 import { createClientAddress } from '../infra/limits/client-address.js';
+import { HeavyGate } from '../infra/limits/heavy-gate.js';
 import { createQueryGuard } from '../infra/limits/query-limits.js';
 import { callerKey, RateLimits } from '../infra/limits/rate-limits.js';
 import { OutageLog } from '../infra/outage.js';
@@ -76,6 +77,8 @@ export interface App {
   bus: AvailabilityBus;
   /** This server's cache of the nights searches read. */
   stayCache: StayCache;
+  /** Where heavy operations wait for a place (tests take places to fill it). */
+  heavy: HeavyGate;
   /** The cache against the database, once every committed event is applied (also GET /internal/stay-cache). */
   auditStayCache(): Promise<StayCacheReport>;
   /** Stops accepting, lets in-flight requests finish, then closes the pools. Idempotent. */
@@ -153,6 +156,8 @@ export async function startApp({ config, logger, orm: givenOrm, booking, venues 
   // budgets for HTTP and WebSocket alike.
   const guard = createQueryGuard(config.queryLimits, { introspection: config.introspection });
   const rateLimits = new RateLimits(config.rateLimits, redis, logger);
+  const { heavyConcurrency, heavyWaiting } = config.queryLimits;
+  const heavy = new HeavyGate(heavyConcurrency, heavyWaiting);
   const clientAddress = createClientAddress(config.trustedProxies);
   const apollo = new ApolloServer<HttpContext>({
     schema,
@@ -173,7 +178,7 @@ export async function startApp({ config, logger, orm: givenOrm, booking, venues 
       ApolloServerPluginCacheControlDisabled(),
       // Apollo's landing page loads its IDE from a CDN: ours (GRAPHQL_IDE) is served by the web handler.
       ApolloServerPluginLandingPageDisabled(),
-      limitsPlugin<HttpContext>(guard, rateLimits, (context) => callerKey(context.caller, context.clientAddress)),
+      limitsPlugin<HttpContext>(guard, rateLimits, heavy, (context) => callerKey(context.caller, context.clientAddress)),
     ],
   });
   await apollo.start();
@@ -214,6 +219,7 @@ export async function startApp({ config, logger, orm: givenOrm, booking, venues 
     formatError,
     guard,
     rateLimits,
+    heavy,
     clientAddress,
     context: contextFor,
     verifyOrigin: (origin) => originAllowed(config.corsOrigins, origin),
@@ -253,6 +259,7 @@ export async function startApp({ config, logger, orm: givenOrm, booking, venues 
     seatFeed,
     bus,
     stayCache,
+    heavy,
     auditStayCache: () => auditStayCache({ em: orm.em.fork(), cache: stayCache, redis, source }),
     stop: () => (stopping ??= stop()),
   };

@@ -57,6 +57,12 @@ export interface QueryLimitsConfig {
   maxTokens: number;
   /** Estimated cost: every field 1, times the length of each list it is in (infra/limits/cost.ts). */
   maxCost: number;
+  /** From this estimated cost on, an operation is heavy: it waits for one of `heavyConcurrency` places (infra/limits/heavy-gate.ts). */
+  heavyCost: number;
+  /** Heavy operations at once, per server process. */
+  heavyConcurrency: number;
+  /** Heavy operations waiting for a place, per server process; beyond them, BUSY. */
+  heavyWaiting: number;
 }
 
 export interface RateLimitsConfig {
@@ -140,6 +146,9 @@ export function loadConfig(env: Env = process.env): Config {
       maxDirectives: atLeastOne(env, 'QUERY_MAX_DIRECTIVES', 50),
       maxTokens: tokenLimit(env),
       maxCost: atLeastOne(env, 'QUERY_MAX_COST', 2_000_000),
+      heavyCost: atLeastOne(env, 'HEAVY_OPERATION_COST', 100_000),
+      heavyConcurrency: atLeastOne(env, 'HEAVY_OPERATIONS', 2),
+      heavyWaiting: atLeastOne(env, 'HEAVY_OPERATIONS_WAITING', 100),
     },
     rateLimits: {
       windowSeconds: atLeastOne(env, 'RATE_LIMIT_WINDOW_SECONDS', 60),

@@ -47,6 +47,17 @@ export interface QueryGuard {
     operationName: string | null | undefined,
     variables: Readonly<Record<string, unknown>> | null | undefined,
   ): GraphQLError | undefined;
+  /**
+   * Whether an operation that `checkOperation` let through is heavy: its estimated cost
+   * with these variables is at least `heavyCost`. Estimates again only for documents
+   * whose worst case reaches it.
+   */
+  isHeavy(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operationName: string | null | undefined,
+    variables: Readonly<Record<string, unknown>> | null | undefined,
+  ): boolean;
 }
 
 export function createQueryGuard(limits: QueryLimitsConfig, options: { introspection: boolean }): QueryGuard {
@@ -93,6 +104,11 @@ export function createQueryGuard(limits: QueryLimitsConfig, options: { introspec
       if (typeof cost !== 'number') return cost;
       if (cost > limits.maxCost) return queryTooComplex('cost', limits.maxCost, cost);
       return undefined;
+    },
+    isHeavy(schema, document, operationName, variables) {
+      if ((withinLimit.get(document)?.get(operationName ?? '') ?? Infinity) < limits.heavyCost) return false;
+      const cost = estimate(schema, document, operationName, variables, false);
+      return typeof cost === 'number' && cost >= limits.heavyCost;
     },
   };
 }

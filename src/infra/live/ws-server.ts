@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import {
+  execute,
   getOperationAST,
   GraphQLError,
   specifiedRules,
@@ -15,6 +16,7 @@ import type { Caller } from '../../services/common/caller.js';
 import { ErrorCode } from '../../services/common/errors.js';
 import type { Authenticator } from '../auth.js';
 import { GRAPHQL_PATH, MAX_BODY_BYTES } from '../http-server.js';
+import { gateFull, type HeavyGate } from '../limits/heavy-gate.js';
 import { refusedInput } from '../limits/limit-errors.js';
 import type { QueryGuard } from '../limits/query-limits.js';
 import { callerKey, chargesOf, type RateLimits } from '../limits/rate-limits.js';
@@ -53,6 +55,8 @@ export interface WebSocketOptions<TContext> {
   /** The limits HTTP applies, applied here to every subscribe message. */
   guard: QueryGuard;
   rateLimits: RateLimits;
+  /** Heavy queries and mutations wait for a place here, as over HTTP. */
+  heavy: HeavyGate;
   clientAddress: (req: IncomingMessage) => string;
   /** Whether a handshake's Origin header may open a socket (refused: HTTP 403, no socket). */
   verifyOrigin?: (origin: string | undefined) => boolean;
@@ -132,17 +136,34 @@ export function attachWebSocketServer<TContext extends object>(options: WebSocke
     if (limited) return [limited];
     const refused = options.guard.checkOperation(options.schema, document, payload.operationName, payload.variables);
     if (refused) return [refused];
-    return {
+    const args: ExecutionArgs = {
       schema: options.schema,
       document,
       operationName: payload.operationName,
       variableValues: payload.variables,
     };
+    // A subscription's executions are per event (and shared): only answers to one message are gated.
+    if (operation.operation !== 'subscription' && options.guard.isHeavy(options.schema, document, payload.operationName, payload.variables)) {
+      heavyArgs.add(args);
+    }
+    return args;
   };
+  /** The heavy queries and mutations among the prepared operations (graphql-ws executes the very object onSubscribe answers). */
+  const heavyArgs = new WeakSet<ExecutionArgs>();
 
   const server = makeServer<Record<string, unknown> | undefined, Extra>({
     schema: options.schema,
     subscribe: createSharedSubscribe(options.callerOf),
+    execute: async (args) => {
+      if (!heavyArgs.has(args)) return execute(args);
+      const leave = await options.heavy.enter();
+      if (!leave) return { errors: [gateFull()] };
+      try {
+        return await execute(args);
+      } finally {
+        leave();
+      }
+    },
     connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
     onConnect: async (ctx) => {
       const authorization = ctx.connectionParams?.authorization;
