@@ -12,18 +12,26 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** The real server, as `npm start` runs it (the compiled build), in a process of its own. */
+/** The Node options `npm start` gives the server (package.json's start script: its heap limit). */
+function startOptions(): string[] {
+  const start = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const options = /node ((?:--\S+ )*)dist\/src\/main\.js/.exec(start);
+  if (!options) throw new Error(`package.json's start script does not run dist/src/main.js: ${start}`);
+  return options[1].split(' ').filter(Boolean);
+}
+
+/** The real server, as `npm start` runs it (the compiled build, its Node options), in a process of its own. */
 export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
   // BENCH_CPU_PROF=dir writes a V8 CPU profile of each server there when it stops.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, 'dist/src/main.js'], {
+  // BENCH_SERVER_NODE_OPTIONS=... gives the servers (only) more Node options, after npm start's (so they win: another heap limit, say).
+  const extra = process.env.BENCH_SERVER_NODE_OPTIONS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...startOptions(), ...extra, ...profile, 'dist/src/main.js'], {
     cwd: root,
-    // BENCH_SERVER_NODE_OPTIONS=... gives the servers (only) Node options, e.g. heap limits.
     env: {
       ...process.env,
       PORT: '0',
       LOG_LEVEL: 'info',
-      ...(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

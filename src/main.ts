@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import cluster from 'node:cluster';
+import { getHeapStatistics } from 'node:v8';
 import type { App } from './app/app.js';
 import { onStopRequest, reportReady, runPrimary } from './infra/cluster.js';
 import { ConfigError, loadConfig, type Config } from './infra/config.js';
@@ -23,6 +24,8 @@ async function main(): Promise<void> {
     {
       ...(config.databaseUrl ? { database: 'postgresql' } : { database: 'embedded', dataDir: config.dataDir }),
       ...(config.serverProcesses > 1 ? { processes: config.serverProcesses } : {}),
+      // `npm start` limits it (README, Operations); Node's own default is sized from the machine's memory.
+      heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 1_048_576),
     },
     'starting',
   );
