@@ -148,7 +148,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxCost: atLeastOne(env, 'QUERY_MAX_COST', 2_000_000),
       heavyCost: atLeastOne(env, 'HEAVY_OPERATION_COST', 100_000),
       heavyConcurrency: atLeastOne(env, 'HEAVY_OPERATIONS', 1),
-      heavyWaiting: atLeastOne(env, 'HEAVY_OPERATIONS_WAITING', 100),
+      heavyWaiting: atLeastOne(env, 'HEAVY_OPERATIONS_WAITING', 10),
     },
     rateLimits: {
       windowSeconds: atLeastOne(env, 'RATE_LIMIT_WINDOW_SECONDS', 60),
