@@ -82,7 +82,7 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
   // Asked to stop while it was starting: stop now, never report ready.
   if (stopping) return stop(app);
   logger.info({ port: app.port }, 'worker ready');
-  // pino writes asynchronously: flush first, so this line precedes the primary's announcement.
+  // pino writes asynchronously: flush first, so this line is written before the primary hears of it.
   logger.flush(() => reportReady(app.url));
 }
 

@@ -196,6 +196,9 @@ withServers('SERVER_PROCESSES=2 on PostgreSQL and Redis', () => {
     expect(announcements).toHaveLength(1);
     expect(announcements[0]).toMatchObject({ level: 'info', url, processes: 2, msg: `server ready at ${url}` });
     expect(server.lines.filter((line) => String(line.msg).includes(url))).toHaveLength(1);
+    // Every process writes the one pipe asynchronously, so a worker's line may arrive after
+    // the primary's: wait for both, and order them by when each was logged (`time`).
+    await until(() => (linesWith('worker ready').length === 2 ? true : undefined), 'both workers ready lines', 10_000);
     const ready = linesWith('worker ready');
     workers = ready.map((line) => line.pid as number);
     expect(new Set(workers).size).toBe(2);
@@ -203,7 +206,8 @@ withServers('SERVER_PROCESSES=2 on PostgreSQL and Redis', () => {
     expect(ready.every((line) => line.port === port)).toBe(true);
     // The first worker applied the migrations of the fresh database, alone.
     expect(linesWith('applied migrations')).toHaveLength(1);
-    expect(server.lines.indexOf(announcements[0])).toBeGreaterThan(Math.max(...ready.map((line) => server.lines.indexOf(line))));
+    const loggedAt = (line: Record<string, unknown>) => Date.parse(String(line.time));
+    expect(loggedAt(announcements[0])).toBeGreaterThanOrEqual(Math.max(...ready.map(loggedAt)));
 
     const answered = new Set<number>();
     await until(async () => (answered.add(await readyPid(port)).size === 2 ? true : undefined), 'both workers answering', 20_000);

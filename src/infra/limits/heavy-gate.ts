@@ -39,17 +39,6 @@ export class HeavyGate {
     });
   }
 
-  /** Runs `work` in a place of the gate; BUSY (thrown) when the line is full. */
-  async run<T>(work: () => Promise<T> | T): Promise<T> {
-    const leave = await this.enter();
-    if (!leave) throw gateFull();
-    try {
-      return await work();
-    } finally {
-      leave();
-    }
-  }
-
   /** Operations running and waiting, for tests and metrics. */
   get counts(): { running: number; waiting: number } {
     return { running: this.limit.activeCount, waiting: this.limit.pendingCount };

@@ -106,14 +106,14 @@ export class RateLimits {
         if (waitMs !== undefined) return rateLimited(BUDGET_NAMES[budget], Math.max(1, Math.ceil(waitMs / 1000)));
       } catch (err) {
         // The in-memory count failed (it should not): let the request through, say so once.
-        this.storeFailed(err);
+        this.storeFailed(err, 'rate limiter failed: not limiting');
       }
     }
     return undefined;
   }
 
-  private storeFailed(err: unknown): void {
-    if (!this.storeFailureLogged) this.logger.warn({ err }, 'rate limiter store unavailable: counting in memory');
+  private storeFailed(err: unknown, what = 'rate limiter store unavailable: counting in memory'): void {
+    if (!this.storeFailureLogged) this.logger.warn({ err }, what);
     this.storeFailureLogged = true;
   }
 }
@@ -235,7 +235,7 @@ class LeasedBudget {
       done();
     }
     if (!answer) {
-      // Redis failed: what this instance was granted is spent first, then it counts in memory.
+      // Redis failed: this operation counts in memory, and the caller's next ones ask Redis again (their unspent grant is dropped).
       this.grants.delete(key);
       return spendInMemory(this.insurance, key, points);
     }
