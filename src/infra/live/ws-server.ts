@@ -121,6 +121,9 @@ export function attachWebSocketServer<TContext extends object>(options: WebSocke
     return document;
   };
 
+  /** The heavy queries and mutations among the prepared operations (graphql-ws executes the very object onSubscribe answers). */
+  const heavyArgs = new WeakSet<ExecutionArgs>();
+
   /** The checks of an HTTP request, for one subscribe message: its ExecutionArgs, or the errors to answer. */
   const prepare = async (state: SocketState, payload: SubscribePayload): Promise<ExecutionArgs | GraphQLError[]> => {
     const document = documentOf(payload.query);
@@ -148,8 +151,6 @@ export function attachWebSocketServer<TContext extends object>(options: WebSocke
     }
     return args;
   };
-  /** The heavy queries and mutations among the prepared operations (graphql-ws executes the very object onSubscribe answers). */
-  const heavyArgs = new WeakSet<ExecutionArgs>();
 
   const server = makeServer<Record<string, unknown> | undefined, Extra>({
     schema: options.schema,
