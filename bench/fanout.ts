@@ -1,8 +1,11 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { percentiles } from './load.js';
-import type { ServerProcess } from './processes.js';
+import { announcedUrl, type ServerProcess } from './processes.js';
 
 export interface FanoutResult {
   subscribers: number;
@@ -85,5 +88,54 @@ export async function fanout(
     missing: events * subscribers - latencies.length,
     duplicates,
     latencyMs: percentiles(latencies),
+  };
+}
+
+/**
+ * The fan-out ceiling: `subscribers` of the same clients over two bare WebSocket servers
+ * (fanout-ceiling.mjs, each a process of its own, as the servers are), each event sent
+ * to both at once, stamped when it is sent. What it measures is what no server can do
+ * without on this machine: writing each event to every socket, and the one load
+ * generator process reading them all.
+ */
+export async function fanoutCeiling(
+  subscribers: number,
+  events: number,
+): Promise<{ servers: ServerProcess[]; run: () => Promise<FanoutResult>; stop: () => Promise<void> }> {
+  const servers = [await startBareFanout(), await startBareFanout()];
+  const publish = async () => {
+    const body = JSON.stringify({ eventId: randomUUID(), at: new Date().toISOString() });
+    await Promise.all(
+      servers.map(async (server) => {
+        const response = await fetch(`${server.origin}/publish`, { method: 'POST', body });
+        if (response.status !== 204) throw new Error(`the bare fan-out server answered ${response.status}`);
+      }),
+    );
+  };
+  return {
+    servers,
+    run: () => fanout(servers, 'ceiling', subscribers, events, publish),
+    stop: async () => {
+      await Promise.all(servers.map((server) => server.stop()));
+    },
+  };
+}
+
+async function startBareFanout(): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [path.join(import.meta.dirname, 'fanout-ceiling.mjs')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await announcedUrl(child, 'bare fan-out server');
+  return {
+    url,
+    origin: new URL(url).origin,
+    pid: child.pid!,
+    child,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
   };
 }

@@ -11,7 +11,7 @@ import { openDatabase } from '../src/infra/database.js';
 import { invariantViolations } from '../src/services/booking/audit.js';
 import { addDays } from '../src/services/common/dates.js';
 import { bareHttpServer, bareSearchServer, rawReserve, type Stay } from './ceilings.js';
-import { fanout, type FanoutResult } from './fanout.js';
+import { fanout, fanoutCeiling, type FanoutResult } from './fanout.js';
 import { classifyGraphQL, drive, type LoadResult } from './load.js';
 import { measure, startServer } from './processes.js';
 import { parseArgs, type BenchOptions } from './scales.js';
@@ -278,6 +278,7 @@ async function main(): Promise<void> {
     }
   }
   let fan: { result: FanoutResult; peakRssMb: number; cpuPercent: number } | undefined;
+  let fanCeiling: typeof fan;
   if (options.scenarios.includes('fanout')) {
     console.log(`fanout: ${options.subscribers} subscribers over two servers`);
     const second = await startServer(env);
@@ -299,6 +300,15 @@ async function main(): Promise<void> {
     fan = await measure([server.pid, second.pid], () => fanout([server, second], hotelId, options.subscribers, 20, book));
     await audit('fanout', [server, second]);
     await second.stop();
+    const bare = await fanoutCeiling(options.subscribers, 20);
+    try {
+      fanCeiling = await measure(
+        bare.servers.map((s) => s.pid),
+        bare.run,
+      );
+    } finally {
+      await bare.stop();
+    }
   }
   rows.push(...(await seatScenarios({ options, server, orm, redisUrl, secret: SECRET, failures })));
   rows.push(...(await offeringScenarios({ options, server, orm, redisUrl, secret: SECRET, failures })));
@@ -309,7 +319,7 @@ async function main(): Promise<void> {
   await admin.query(`drop database if exists "${name}" with (force)`);
   await admin.end();
 
-  const report = render(options, loadSeconds, rows, fan, httpCeiling);
+  const report = render(options, loadSeconds, rows, { fan, ceiling: fanCeiling }, httpCeiling);
   console.log('\n' + report);
   if (options.record) record(report);
   if (failures.length) {
@@ -326,7 +336,10 @@ function withDatabase(url: string, database: string): string {
 
 const f = (n: number, digits = 0) => n.toFixed(digits);
 
-function render(options: BenchOptions, loadSeconds: number, rows: Row[], fan: { result: FanoutResult; peakRssMb: number; cpuPercent: number } | undefined, http: LoadResult): string {
+type Fanout = { result: FanoutResult; peakRssMb: number; cpuPercent: number } | undefined;
+
+function render(options: BenchOptions, loadSeconds: number, rows: Row[], fanouts: { fan: Fanout; ceiling: Fanout }, http: LoadResult): string {
+  const { fan, ceiling: fanCeiling } = fanouts;
   const s = options.scale;
   const lines = [
     `scale ${s.name}: ${s.hotels} hotels x ${s.roomTypesPerHotel} room types x ${s.roomsPerRoomType} rooms (${s.hotels * s.roomTypesPerHotel * s.roomsPerRoomType} rooms), ${s.nights} nights; seeded in ${f(loadSeconds, 1)} s`,
@@ -352,6 +365,12 @@ function render(options: BenchOptions, loadSeconds: number, rows: Row[], fan: { 
     const r = fan.result;
     lines.push(
       `\nfanout: ${r.subscribers} subscribers on two servers, ${r.events} reservations, ${r.deliveries} deliveries, ${r.missing} missing, ${r.duplicates} duplicates; commit-to-delivery p50 ${f(r.latencyMs.p50)} ms, p99 ${f(r.latencyMs.p99)} ms, max ${f(r.latencyMs.max)} ms; peak RSS ${f(fan.peakRssMb)} MB (largest server), CPU ${f(fan.cpuPercent)} % (both servers)`,
+    );
+  }
+  if (fan && fanCeiling) {
+    const c = fanCeiling.result;
+    lines.push(
+      `\nfanout ceiling: the same clients on two bare WebSocket servers (bench/fanout-ceiling.mjs: no GraphQL, database or Redis; latency from the send), ${c.deliveries} deliveries, ${c.missing} missing, ${c.duplicates} duplicates; p50 ${f(c.latencyMs.p50)} ms, p99 ${f(c.latencyMs.p99)} ms, max ${f(c.latencyMs.max)} ms; CPU ${f(fanCeiling.cpuPercent)} % (both); the server's p99 is ${(fan.result.latencyMs.p99 / c.latencyMs.p99).toFixed(1)} times the ceiling's`,
     );
   }
   return lines.join('\n');

@@ -20,7 +20,7 @@ beforeAll(async () => {
 /** The estimated cost of a document, read from the refusal of a guard whose limit is 1. */
 function costOf(query: string, variables: Record<string, unknown> = {}): number {
   const guard = createQueryGuard({ ...defaults, maxCost: 1 }, { introspection: true });
-  const refusal = guard.checkOperation(schema, parse(query), undefined, variables);
+  const refusal = guard.checkOperation(schema, parse(query), undefined, variables).refused;
   const extensions = (refusal?.originalError as { details?: { limit: string; measured: number } } | undefined)?.details;
   if (extensions?.limit !== 'cost') throw new Error(`not a cost refusal: ${refusal?.message}`);
   return extensions.measured;

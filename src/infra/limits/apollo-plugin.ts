@@ -25,9 +25,9 @@ export function limitsPlugin<TContext extends BaseContext>(
           if (!operation) return;
           const limited = await rateLimits.consume(keyOf(contextValue), chargesOf(operation, document));
           if (limited) throw limited;
-          const refused = guard.checkOperation(schema, document, request.operationName, request.variables);
-          if (refused) throw refused;
-          if (!guard.isHeavy(schema, document, request.operationName, request.variables)) return;
+          const verdict = guard.checkOperation(schema, document, request.operationName, request.variables);
+          if (verdict.refused) throw verdict.refused;
+          if (!verdict.heavy) return;
           leave = await heavy.enter();
           if (!leave) throw gateFull();
         },

@@ -39,26 +39,20 @@ export interface QueryGuard {
   parse(source: string): DocumentNode | GraphQLError;
   /**
    * After validation, before execution: the variables (storable strings, nesting, coercion)
-   * and the estimated cost with them. Undefined when the operation may run.
+   * and the estimated cost with them. `refused` when the operation may not run; otherwise
+   * whether it is heavy (its estimated cost with these variables is at least
+   * `heavyCost`). A document within both limits for any variables is estimated once.
    */
   checkOperation(
     schema: GraphQLSchema,
     document: DocumentNode,
     operationName: string | null | undefined,
     variables: Readonly<Record<string, unknown>> | null | undefined,
-  ): GraphQLError | undefined;
-  /**
-   * Whether an operation that `checkOperation` let through is heavy: its estimated cost
-   * with these variables is at least `heavyCost`. Estimates again only for documents
-   * whose worst case reaches it.
-   */
-  isHeavy(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    operationName: string | null | undefined,
-    variables: Readonly<Record<string, unknown>> | null | undefined,
-  ): boolean;
+  ): OperationVerdict;
 }
+
+/** What `checkOperation` found: the refusal to answer, or that the operation may run, heavy or not. */
+export type OperationVerdict = { refused: GraphQLError; heavy?: undefined } | { refused?: undefined; heavy: boolean };
 
 export function createQueryGuard(limits: QueryLimitsConfig, options: { introspection: boolean }): QueryGuard {
   /** Worst-case costs (any variables) of documents known to be within the limit, by operation name. */
@@ -87,28 +81,27 @@ export function createQueryGuard(limits: QueryLimitsConfig, options: { introspec
     },
     checkOperation(schema, document, operationName, variables) {
       const refused = checkVariables(variables ?? undefined);
-      if (refused) return refused;
+      if (refused) return { refused };
       // A document whose cost is within the limit for any variables is let through
       // without estimating again: Apollo hands the same DocumentNode for every request of
       // a query it has seen, so the hot path estimates each query once.
       const key = operationName ?? '';
-      if ((withinLimit.get(document)?.get(key) ?? Infinity) <= limits.maxCost) return undefined;
-      const worst = estimate(schema, document, operationName, variables, true);
-      if (typeof worst !== 'number') return worst;
-      if (worst <= limits.maxCost) {
-        if (!withinLimit.has(document)) withinLimit.set(document, new Map());
-        withinLimit.get(document)!.set(key, worst);
-        return undefined;
+      let worst = withinLimit.get(document)?.get(key);
+      if (worst === undefined) {
+        const estimated = estimate(schema, document, operationName, variables, true);
+        if (typeof estimated !== 'number') return { refused: estimated };
+        if (estimated <= limits.maxCost) {
+          if (!withinLimit.has(document)) withinLimit.set(document, new Map());
+          withinLimit.get(document)!.set(key, (worst = estimated));
+        }
       }
+      if (worst !== undefined && worst < limits.heavyCost) return { heavy: false };
+      // Over a limit for some variables: these variables decide.
       const cost = estimate(schema, document, operationName, variables, false);
-      if (typeof cost !== 'number') return cost;
-      if (cost > limits.maxCost) return queryTooComplex('cost', limits.maxCost, cost);
-      return undefined;
-    },
-    isHeavy(schema, document, operationName, variables) {
-      if ((withinLimit.get(document)?.get(operationName ?? '') ?? Infinity) < limits.heavyCost) return false;
-      const cost = estimate(schema, document, operationName, variables, false);
-      return typeof cost === 'number' && cost >= limits.heavyCost;
+      if (worst !== undefined) return { heavy: typeof cost === 'number' && cost >= limits.heavyCost };
+      if (typeof cost !== 'number') return { refused: cost };
+      if (cost > limits.maxCost) return { refused: queryTooComplex('cost', limits.maxCost, cost) };
+      return { heavy: cost >= limits.heavyCost };
     },
   };
 }

@@ -137,8 +137,8 @@ export function attachWebSocketServer<TContext extends object>(options: WebSocke
       chargesOf(operation, document),
     );
     if (limited) return [limited];
-    const refused = options.guard.checkOperation(options.schema, document, payload.operationName, payload.variables);
-    if (refused) return [refused];
+    const verdict = options.guard.checkOperation(options.schema, document, payload.operationName, payload.variables);
+    if (verdict.refused) return [verdict.refused];
     const args: ExecutionArgs = {
       schema: options.schema,
       document,
@@ -146,7 +146,7 @@ export function attachWebSocketServer<TContext extends object>(options: WebSocke
       variableValues: payload.variables,
     };
     // A subscription's executions are per event (and shared): only answers to one message are gated.
-    if (operation.operation !== 'subscription' && options.guard.isHeavy(options.schema, document, payload.operationName, payload.variables)) {
+    if (operation.operation !== 'subscription' && verdict.heavy) {
       heavyArgs.add(args);
     }
     return args;
