@@ -56,3 +56,14 @@ it('lets the largest contract reads through and refuses a hundred of them', () =
   expect(costOf(hotels, { n: 100, from: '2027-01-01', to: '2028-01-01' })).toBeGreaterThan(defaults.maxCost);
   expect(costOf(hotels, { n: 1, from: '2027-01-01', to: '2027-01-08' })).toBeLessThan(defaults.maxCost);
 });
+
+it('estimates again, with its variables, a document whose @include or @skip hangs on them', () => {
+  const guard = createQueryGuard({ ...defaults, maxCost: 1_000 }, { introspection: true });
+  const document = parse(`query($id: ID!, $seats: Boolean!) { performance(id: $id) { available
+    seats @include(if: $seats) { seatId status } } }`);
+  const id = '00000000-0000-0000-0000-000000000000';
+  // The same document object, as Apollo hands it for every request of one query text.
+  expect(guard.checkOperation(schema, document, undefined, { id, seats: false })).toEqual({ heavy: false });
+  const refused = guard.checkOperation(schema, document, undefined, { id, seats: true }).refused;
+  expect((refused?.originalError as { details?: { limit: string } } | undefined)?.details?.limit).toBe('cost');
+});

@@ -2,12 +2,15 @@ import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import {
+  BREAK,
   GraphQLError,
+  Kind,
   Lexer,
   NoSchemaIntrospectionCustomRule,
   parse,
   Source,
   TokenKind,
+  visit,
   type DocumentNode,
   type GraphQLSchema,
   type ParseOptions,
@@ -41,7 +44,9 @@ export interface QueryGuard {
    * After validation, before execution: the variables (storable strings, nesting, coercion)
    * and the estimated cost with them. `refused` when the operation may not run; otherwise
    * whether it is heavy (its estimated cost with these variables is at least
-   * `heavyCost`). A document within both limits for any variables is estimated once.
+   * `heavyCost`). A document's worst case (any variables) is estimated once for all its
+   * requests; only a document whose worst case reaches a limit is estimated again, once
+   * per request, with its variables.
    */
   checkOperation(
     schema: GraphQLSchema,
@@ -55,8 +60,8 @@ export interface QueryGuard {
 export type OperationVerdict = { refused: GraphQLError; heavy?: undefined } | { refused?: undefined; heavy: boolean };
 
 export function createQueryGuard(limits: QueryLimitsConfig, options: { introspection: boolean }): QueryGuard {
-  /** Worst-case costs (any variables) of documents known to be within the limit, by operation name. */
-  const withinLimit = new WeakMap<DocumentNode, Map<string, number>>();
+  /** Worst-case costs (any variables) of the documents seen, by operation name. */
+  const worstCosts = new WeakMap<DocumentNode, Map<string, number>>();
   const validationRules: ValidationRule[] = [
     measured('depth', limits.maxDepth, (onAccept) => maxDepthRule({ n: Number.MAX_SAFE_INTEGER, flattenFragments: true, onAccept })),
     measured('aliases', limits.maxAliases, (onAccept) => maxAliasesRule({ n: Number.MAX_SAFE_INTEGER, onAccept })),
@@ -82,28 +87,46 @@ export function createQueryGuard(limits: QueryLimitsConfig, options: { introspec
     checkOperation(schema, document, operationName, variables) {
       const refused = checkVariables(variables ?? undefined);
       if (refused) return { refused };
-      // A document whose cost is within the limit for any variables is let through
-      // without estimating again: Apollo hands the same DocumentNode for every request of
-      // a query it has seen, so the hot path estimates each query once.
+      // Apollo hands the same DocumentNode for every request of a query it has seen, so
+      // the hot path estimates each query once. Not one whose @include or @skip takes a
+      // variable: which fields count depends on each request's variables.
       const key = operationName ?? '';
-      let worst = withinLimit.get(document)?.get(key);
+      let worst = worstCosts.get(document)?.get(key);
       if (worst === undefined) {
         const estimated = estimate(schema, document, operationName, variables, true);
         if (typeof estimated !== 'number') return { refused: estimated };
-        if (estimated <= limits.maxCost) {
-          if (!withinLimit.has(document)) withinLimit.set(document, new Map());
-          withinLimit.get(document)!.set(key, (worst = estimated));
+        worst = estimated;
+        if (!hasVariableConditions(document)) {
+          if (!worstCosts.has(document)) worstCosts.set(document, new Map());
+          worstCosts.get(document)!.set(key, worst);
         }
       }
-      if (worst !== undefined && worst < limits.heavyCost) return { heavy: false };
+      const withinLimit = worst <= limits.maxCost;
+      if (withinLimit && worst < limits.heavyCost) return { heavy: false };
       // Over a limit for some variables: these variables decide.
       const cost = estimate(schema, document, operationName, variables, false);
-      if (worst !== undefined) return { heavy: typeof cost === 'number' && cost >= limits.heavyCost };
+      if (withinLimit) return { heavy: typeof cost === 'number' && cost >= limits.heavyCost };
       if (typeof cost !== 'number') return { refused: cost };
       if (cost > limits.maxCost) return { refused: queryTooComplex('cost', limits.maxCost, cost) };
       return { heavy: cost >= limits.heavyCost };
     },
   };
+}
+
+/** Whether an @include or @skip of the document takes its condition from a variable. */
+function hasVariableConditions(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Directive(node) {
+      const conditional = node.name.value === 'include' || node.name.value === 'skip';
+      if (conditional && node.arguments?.some((argument) => argument.value.kind === Kind.VARIABLE)) {
+        found = true;
+        return BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 /**
