@@ -5,7 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { percentiles } from './load.js';
-import { announcedUrl, type ServerProcess } from './processes.js';
+import { announcedUrl, stopper, type ServerProcess } from './processes.js';
 
 export interface FanoutResult {
   subscribers: number;
@@ -131,11 +131,6 @@ async function startBareFanout(): Promise<ServerProcess> {
     origin: new URL(url).origin,
     pid: child.pid!,
     child,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    },
+    stop: stopper(child),
   };
 }

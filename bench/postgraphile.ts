@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { formatAmount } from '../src/services/common/money.js';
-import { announcedUrl } from './processes.js';
+import { announcedUrl, stopper } from './processes.js';
 
 /**
  * The PostGraphile ceiling of `search`: the same read through PostGraphile 4 over a SQL
@@ -69,12 +69,7 @@ export async function startPostgraphile(databaseUrl: string, poolMax: number): P
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', POOL_MAX: String(poolMax) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  };
+  const stop = stopper(child);
   let timer: NodeJS.Timeout | undefined;
   try {
     const url = await Promise.race([

@@ -45,12 +45,17 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
     origin: new URL(url).origin,
     pid: child.pid!,
     child,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    },
+    stop: stopper(child),
+  };
+}
+
+/** Stops `child` with SIGTERM and waits for it to exit (at once if it has already). */
+export function stopper(child: ChildProcess): () => Promise<void> {
+  return async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
   };
 }
 
