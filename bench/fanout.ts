@@ -5,7 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { percentiles } from './load.js';
-import { announcedUrl, stopper, type ServerProcess } from './processes.js';
+import { serverProcess, type ServerProcess } from './processes.js';
 
 export interface FanoutResult {
   subscribers: number;
@@ -125,12 +125,5 @@ async function startBareFanout(): Promise<ServerProcess> {
   const child = spawn(process.execPath, [path.join(import.meta.dirname, 'fanout-ceiling.mjs')], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const url = await announcedUrl(child, 'bare fan-out server');
-  return {
-    url,
-    origin: new URL(url).origin,
-    pid: child.pid!,
-    child,
-    stop: stopper(child),
-  };
+  return serverProcess(child, 'bare fan-out server');
 }

@@ -39,14 +39,13 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
   // BENCH_SERVER_LOG=file appends the servers' JSON log lines there.
   const logFile = process.env.BENCH_SERVER_LOG;
   if (logFile) child.stdout!.on('data', (chunk: Buffer) => appendFileSync(logFile, chunk));
-  const url = await announcedUrl(child, 'server');
-  return {
-    url,
-    origin: new URL(url).origin,
-    pid: child.pid!,
-    child,
-    stop: stopper(child),
-  };
+  return serverProcess(child, 'server');
+}
+
+/** A child process that announces its url (`announcedUrl`), once it has. */
+export async function serverProcess(child: ChildProcess, name: string): Promise<ServerProcess> {
+  const url = await announcedUrl(child, name);
+  return { url, origin: new URL(url).origin, pid: child.pid!, child, stop: stopper(child) };
 }
 
 /** Stops `child` with SIGTERM and waits for it to exit (at once if it has already). */
