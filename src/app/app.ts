@@ -29,7 +29,7 @@ import type { GraphQLContext } from '../resolvers/context.js';
 import { operationServices, type ServerDeps } from './context.js';
 import { auditStayCache, type StayCacheReport } from './stay-cache-audit.js';
 import { ServerEvents } from '../services/live/server-events.js';
-import { StayCache } from '../services/stays/stay-cache.js';
+import { StayCache, type StayViews } from '../services/stays/stay-cache.js';
 import { DEFAULT_BOOKING_SETTINGS, type BookingDeps, type BookingSettings } from '../services/booking/booking.deps.js';
 import type { PaymentGateway } from '../services/booking/payments/payment-gateway.js';
 import type { Caller } from '../services/common/caller.js';
@@ -103,6 +103,14 @@ export async function startApp({ config, logger, orm: givenOrm, booking, venues 
   // The search's cache of nights (stay-cache.ts): with Redis, off until the stream reader
   // has caught up; without, the relay hands this server every event itself.
   const stayCache = new StayCache(config.stayCache, !config.redisUrl);
+  // A change this server committed: its searches show it at once, and its events go out
+  // now instead of at the relay's next poll.
+  const views: StayViews = {
+    changedHere: (hotelId, nights) => {
+      stayCache.changedHere(hotelId, nights);
+      relay.nudge();
+    },
+  };
   const bookingDeps: BookingDeps = {
     gateway: booking?.gateway ?? new TestPaymentGateway(orm.em),
     settings: {
@@ -114,7 +122,7 @@ export async function startApp({ config, logger, orm: givenOrm, booking, venues 
     logger,
     clock: booking?.clock ?? systemClock,
     afterStep: booking?.afterStep,
-    views: stayCache,
+    views,
   };
   // Seat holds: in Redis when there is one (every server shares them), else in this process.
   const venueDeps: VenueDeps = {
@@ -139,7 +147,7 @@ export async function startApp({ config, logger, orm: givenOrm, booking, venues 
     batchSize: 500,
   });
   const source = config.redisUrl ? new RedisEventSource(config.redisUrl, events, logger) : undefined;
-  const deps: ServerDeps = { booking: bookingDeps, feed: bus, venues: venueDeps, seatFeed, stayCache };
+  const deps: ServerDeps = { booking: bookingDeps, feed: bus, venues: venueDeps, seatFeed, stayCache, views };
   // One ORM context per operation, HTTP and WebSocket alike.
   const contextFor = (caller: Caller): GraphQLContext => ({
     caller,

@@ -7,7 +7,7 @@ import { CatalogService } from '../services/catalog/catalog.service.js';
 import { LiveService, type AvailabilityFeed } from '../services/live/live.service.js';
 import { InventoryService } from '../services/stays/inventory.service.js';
 import { SearchService } from '../services/stays/search.service.js';
-import type { StayCache } from '../services/stays/stay-cache.js';
+import type { StayCache, StayViews } from '../services/stays/stay-cache.js';
 import { VenueCatalogService } from '../services/venues/catalog/venue-catalog.service.js';
 import { SeatMapService } from '../services/venues/seat-map.service.js';
 import type { VenueDeps } from '../services/venues/venue.deps.js';
@@ -28,6 +28,8 @@ export interface ServerDeps {
   seatFeed: SeatFeed;
   /** This server's cache of the nights searches read. */
   stayCache: StayCache;
+  /** What services tell once a change of theirs has committed: the cache shows it, the relay publishes its events. */
+  views: StayViews;
 }
 
 /**
@@ -59,10 +61,10 @@ class LazyServices implements OperationServices {
   }
 
   get inventory() {
-    return this.service('inventory', () => new InventoryService(this.em(), this.deps.stayCache));
+    return this.service('inventory', () => new InventoryService(this.em(), this.deps.views));
   }
   get catalog() {
-    return this.service('catalog', () => new CatalogService(this.em(), this.inventory, this.deps.stayCache));
+    return this.service('catalog', () => new CatalogService(this.em(), this.inventory, this.deps.views));
   }
   get search() {
     return this.service('search', () => new SearchService(this.em, this.deps.stayCache, this.root));

@@ -15,6 +15,9 @@ export interface RelayOptions {
   batchSize: number;
 }
 
+/** A nudged relay runs at most this often: under a rush of bookings it publishes in batches, not once per commit. */
+const NUDGED_GAP_MS = 5;
+
 /**
  * Publishes committed outbox rows in `seq` order and stamps them published, in one
  * transaction per batch. One relay publishes at a time across all servers (a
@@ -28,6 +31,10 @@ export class OutboxRelay {
   private running = false;
   private loop?: Promise<void>;
   private failing = false;
+  /** Something committed events since the relay last looked (`nudge`). */
+  private nudged = false;
+  /** Ends the relay's wait between runs early. */
+  private wake?: () => void;
 
   constructor(
     private readonly em: EntityManager,
@@ -43,7 +50,17 @@ export class OutboxRelay {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.wake?.();
     await this.loop;
+  }
+
+  /**
+   * This server committed events: publish them now rather than at the next poll (which
+   * stays, for events committed elsewhere). Ignored while the sink is failing.
+   */
+  nudge(): void {
+    this.nudged = true;
+    if (!this.failing) this.wake?.();
   }
 
   /** Publishes one batch; returns how many rows it published (0 when another relay holds the lock). */
@@ -70,7 +87,25 @@ export class OutboxRelay {
         this.failing = true;
       }
       // A full batch means more are waiting: go again at once.
-      if (published < this.options.batchSize) await delay(this.failing ? 500 : this.options.intervalMs);
+      if (published < this.options.batchSize) await this.pause(this.failing ? 500 : this.options.intervalMs);
     }
+  }
+
+  /** Waits `ms`, or less once nudged (at least NUDGED_GAP_MS after the last run). */
+  private async pause(ms: number): Promise<void> {
+    await delay(Math.min(ms, NUDGED_GAP_MS));
+    if (!this.running || (this.nudged && !this.failing)) {
+      this.nudged = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms - Math.min(ms, NUDGED_GAP_MS));
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wake = undefined;
+    this.nudged = false;
   }
 }
