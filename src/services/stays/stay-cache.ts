@@ -52,9 +52,10 @@ interface PendingLoad {
 }
 
 /**
- * What the services that change a hotel tell this server's search cache once their
- * change has committed, so the next search here shows it at once (read your writes),
- * before the change's events come back through the stream.
+ * What the services that change a hotel tell this server once their change has
+ * committed: its search cache, so the next search here shows it at once (read your
+ * writes), before the change's events come back through the stream; and (app.ts) its
+ * outbox relay, so those events go out now rather than at its next poll.
  */
 export interface StayViews {
   /** These nights of the hotel (all of it, and its catalog, when not given) changed on this server. */
