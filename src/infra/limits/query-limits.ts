@@ -45,8 +45,8 @@ export interface QueryGuard {
    * and the estimated cost with them. `refused` when the operation may not run; otherwise
    * whether it is heavy (its estimated cost with these variables is at least
    * `heavyCost`). A document's worst case (any variables) is estimated once for all its
-   * requests; only a document whose worst case reaches a limit is estimated again, once
-   * per request, with its variables.
+   * requests; a document whose worst case reaches a limit, or whose @include or @skip
+   * takes a variable, is estimated once per request, with its variables.
    */
   checkOperation(
     schema: GraphQLSchema,
@@ -62,6 +62,8 @@ export type OperationVerdict = { refused: GraphQLError; heavy?: undefined } | { 
 export function createQueryGuard(limits: QueryLimitsConfig, options: { introspection: boolean }): QueryGuard {
   /** Worst-case costs (any variables) of the documents seen, by operation name. */
   const worstCosts = new WeakMap<DocumentNode, Map<string, number>>();
+  /** Documents whose @include or @skip takes a variable: estimated with each request's variables only. */
+  const perRequest = new WeakSet<DocumentNode>();
   const validationRules: ValidationRule[] = [
     measured('depth', limits.maxDepth, (onAccept) => maxDepthRule({ n: Number.MAX_SAFE_INTEGER, flattenFragments: true, onAccept })),
     measured('aliases', limits.maxAliases, (onAccept) => maxAliasesRule({ n: Number.MAX_SAFE_INTEGER, onAccept })),
@@ -89,21 +91,24 @@ export function createQueryGuard(limits: QueryLimitsConfig, options: { introspec
       if (refused) return { refused };
       // Apollo hands the same DocumentNode for every request of a query it has seen, so
       // the hot path estimates each query once. Not one whose @include or @skip takes a
-      // variable: which fields count depends on each request's variables.
+      // variable: which fields count depends on each request's variables, so it has no
+      // worst case of its own and each request is estimated with its variables.
       const key = operationName ?? '';
       let worst = worstCosts.get(document)?.get(key);
-      if (worst === undefined) {
-        const estimated = estimate(schema, document, operationName, variables, true);
-        if (typeof estimated !== 'number') return { refused: estimated };
-        worst = estimated;
-        if (!hasVariableConditions(document)) {
+      if (worst === undefined && !perRequest.has(document)) {
+        if (hasVariableConditions(document)) {
+          perRequest.add(document);
+        } else {
+          const estimated = estimate(schema, document, operationName, variables, true);
+          if (typeof estimated !== 'number') return { refused: estimated };
           if (!worstCosts.has(document)) worstCosts.set(document, new Map());
-          worstCosts.get(document)!.set(key, worst);
+          worstCosts.get(document)!.set(key, (worst = estimated));
         }
       }
-      const withinLimit = worst <= limits.maxCost;
-      if (withinLimit && worst < limits.heavyCost) return { heavy: false };
-      // Over a limit for some variables: these variables decide.
+      const bound = worst ?? Infinity;
+      const withinLimit = bound <= limits.maxCost;
+      if (withinLimit && bound < limits.heavyCost) return { heavy: false };
+      // Over a limit for some variables, or no worst case: these variables decide.
       const cost = estimate(schema, document, operationName, variables, false);
       if (withinLimit) return { heavy: typeof cost === 'number' && cost >= limits.heavyCost };
       if (typeof cost !== 'number') return { refused: cost };

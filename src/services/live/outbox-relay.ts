@@ -93,13 +93,14 @@ export class OutboxRelay {
 
   /** Waits `ms`, or less once nudged (at least NUDGED_GAP_MS after the last run). */
   private async pause(ms: number): Promise<void> {
-    await delay(Math.min(ms, NUDGED_GAP_MS));
+    const gap = Math.min(ms, NUDGED_GAP_MS);
+    await delay(gap);
     if (!this.running || (this.nudged && !this.failing)) {
       this.nudged = false;
       return;
     }
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms - Math.min(ms, NUDGED_GAP_MS));
+      const timer = setTimeout(resolve, ms - gap);
       this.wake = () => {
         clearTimeout(timer);
         resolve();
